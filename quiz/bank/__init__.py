@@ -1,0 +1,1 @@
+"""The question bank: YAML format, validation, spreadsheet conversion, import and drawing."""

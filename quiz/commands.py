@@ -1,0 +1,26 @@
+"""The click command tree behind the ``quiz`` console script.
+
+Each feature package owns its own command group; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from quiz import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="quiz")
+def cli() -> None:
+    """Live buzzer quiz for outreach events (host console, LED display, phone buzzers)."""
+
+
+def _register() -> None:
+    # Imported here so that `quiz --help` stays fast and each group stays in its own package.
+    from quiz.bank.cli import bank
+
+    cli.add_command(bank)
+
+
+_register()
