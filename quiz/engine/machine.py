@@ -534,7 +534,8 @@ def _award(
         margin_ms=margin,
         runner_up=runner,
     )
-    state, events = _start_answer(state, record.side, at, rebound=False)
+    # A buzz in the rebound window (rebound 'buzz') starts the rebound answer.
+    state, events = _start_answer(state, record.side, at, rebound=play.rebound)
     return state, [won, *events]
 
 
