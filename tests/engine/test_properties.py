@@ -59,7 +59,21 @@ commands = st.one_of(
     st.just(C.Tick()),
 )
 # Buzz/judge-heavy: the interesting races need many player commands.
-weighted = st.one_of(commands, st.builds(C.Buzz, device_id=devices), st.just(C.Tick()))
+# The typical flow, so that random sequences reach every phase often, not by luck.
+flow = st.sampled_from(
+    [
+        C.ShowQuestion(question_id="Q1", kind="choice", answer=("B",), option_count=4),
+        C.OpenBuzzing(),
+        C.Buzz(device_id="r1"),
+        C.Buzz(device_id="b1"),
+        C.Judge(correct=False),
+        C.Judge(correct=True),
+        C.SubmitChoice(device_id="b1", choices=("B",)),
+        C.Pause(),
+        C.Resume(),
+    ]
+)
+weighted = st.one_of(commands, flow, flow)
 steps = st.lists(st.tuples(weighted, st.integers(0, 4000)), min_size=1, max_size=80)
 
 rules_strategy = st.builds(
