@@ -79,11 +79,19 @@ def normalised(snapshot: dict[str, Any], reference: int) -> dict[str, Any]:
     q = snap.get("question")
     if q:
         q = dict(q)
-        for key in ("opens_at", "buzz_deadline", "arbitration_until", "answer_deadline",
-                    "begin_deadline"):
-            if q.get(key) is not None and snap["phase"] in (
-                "question", "countdown", "buzzing", "arbitrating", "answering"
-            ) and not (key == "opens_at" and snap["phase"] not in ("question", "countdown")):
+        for key in (
+            "opens_at",
+            "buzz_deadline",
+            "arbitration_until",
+            "answer_deadline",
+            "begin_deadline",
+        ):
+            if (
+                q.get(key) is not None
+                and snap["phase"]
+                in ("question", "countdown", "buzzing", "arbitrating", "answering")
+                and not (key == "opens_at" and snap["phase"] not in ("question", "countdown"))
+            ):
                 q[key] -= reference
         snap["question"] = q
     return snap

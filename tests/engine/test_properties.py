@@ -55,7 +55,9 @@ commands = st.one_of(
         press_at=st.none() | st.integers(0, 200_000),
         uncertainty_ms=st.integers(0, 30),
     ),
-    st.builds(C.SubmitChoice, device_id=devices, choices=st.sampled_from([("A",), ("B",), ("A", "C")])),
+    st.builds(
+        C.SubmitChoice, device_id=devices, choices=st.sampled_from([("A",), ("B",), ("A", "C")])
+    ),
     st.just(C.Tick()),
 )
 # Buzz/judge-heavy: the interesting races need many player commands.

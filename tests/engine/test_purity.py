@@ -8,8 +8,22 @@ from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[2] / "quiz" / "engine"
 FORBIDDEN = {
-    "time", "datetime", "os", "io", "socket", "threading", "asyncio", "subprocess",
-    "pathlib", "logging", "sqlite3", "select", "signal", "multiprocessing", "secrets", "uuid",
+    "time",
+    "datetime",
+    "os",
+    "io",
+    "socket",
+    "threading",
+    "asyncio",
+    "subprocess",
+    "pathlib",
+    "logging",
+    "sqlite3",
+    "select",
+    "signal",
+    "multiprocessing",
+    "secrets",
+    "uuid",
 }
 FORBIDDEN_CALLS = {"open", "print", "input", "exec", "eval", "__import__"}
 

@@ -43,15 +43,19 @@ def _forbidden() -> list[object]:
     for phase in Phase:
         for command in HOST_COMMANDS:
             if phase not in ALLOWED[type(command)]:
-                cases.append(pytest.param(phase, command, False, id=f"{phase}-{type(command).__name__}"))
+                cases.append(
+                    pytest.param(phase, command, False, id=f"{phase}-{type(command).__name__}")
+                )
             if phase in ALLOWED[Pause_phases()] and type(command) not in ALLOWED_WHILE_PAUSED:
                 cases.append(
-                    pytest.param(phase, command, True, id=f"{phase}-paused-{type(command).__name__}")
+                    pytest.param(
+                        phase, command, True, id=f"{phase}-paused-{type(command).__name__}"
+                    )
                 )
     return cases
 
 
-def Pause_phases() -> type[C.Command]:  # noqa: N802 - reads as a phrase in the loop above
+def Pause_phases() -> type[C.Command]:
     return C.Pause
 
 
