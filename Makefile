@@ -26,7 +26,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check quiz tests bench
 	$(BIN)/ruff format --check quiz tests bench
 	$(BIN)/mypy quiz/engine quiz/bank
-	$(BIN)/quiz bank check question_bank
+	$(BIN)/quiz bank check --strict question_bank
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

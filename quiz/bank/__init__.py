@@ -1,1 +1,13 @@
-"""The question bank: YAML format, validation, spreadsheet conversion, import and drawing."""
+"""The question bank: YAML format, validation, spreadsheet conversion, import and drawing.
+
+What the rest of the application uses (kept out of this module so that importing the package,
+e.g. for its command group, stays cheap):
+
+- :func:`quiz.bank.validate.load_bank` -> :class:`~quiz.bank.validate.BankResult` (the valid
+  questions and every problem);
+- :mod:`quiz.bank.schema`: the question models (``question.prompt.zh`` ...) and
+  :func:`~quiz.bank.schema.engine_view`, a question as plain data for the engine;
+- :func:`quiz.bank.draw.draw`, :func:`~quiz.bank.draw.remaining`,
+  :class:`~quiz.bank.draw.PoolExhausted`: drawing the questions of an event;
+- :func:`quiz.bank.importer.import_bank`: the bank into the database, versioned.
+"""
