@@ -22,5 +22,9 @@ def _register() -> None:
 
     cli.add_command(bank)
 
+    from quiz.server.cli import serve
+
+    cli.add_command(serve)
+
 
 _register()

@@ -1,0 +1,105 @@
+"""The application factory: Flask app, Socket.IO, database, live hub and routes in one place.
+
+``create_app`` is used by ``quiz serve``, by the tests and by anything else that needs the
+web application; configuration comes in as a :class:`~quiz.config.Config` (or a name).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+# Importing quiz.sockets registers the Socket.IO handlers. That must happen before the first
+# ``socketio.init_app`` (so at import time, not in create_app): handlers declared on an already
+# bound SocketIO are attached to that one server only and lost for the next app.
+from quiz import sockets as _sockets
+from quiz.config import CONFIGS, Config
+from quiz.db import PROJECT_ROOT, default_database_url, make_engine, make_session_factory
+from quiz.extensions import socketio
+from quiz.live.clock import Clock
+from quiz.live.hub import LiveHub
+from quiz.live.questions import QuestionSource
+
+del _sockets
+
+ASYNC_MODES = ("gevent", "eventlet", "threading")
+
+
+def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or "production"]()
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    if config.SOCKETIO_ASYNC_MODE not in ASYNC_MODES:
+        raise ValueError(f"async mode must be one of {', '.join(ASYNC_MODES)}")
+
+    app = Flask(
+        "quiz",
+        root_path=str(PROJECT_ROOT / "quiz"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        static_url_path="/static",
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(config.as_dict())
+    token = config.HOST_TOKEN or secrets.token_urlsafe(24)
+    app.config["HOST_TOKEN"] = token
+
+    url = config.DATABASE_URL or default_database_url()
+    app.config["DATABASE_URL"] = url
+    engine = make_engine(url)
+    if getattr(config, "CREATE_TABLES", False):
+        # Tests only: production schemas come from Alembic (quiz serve runs the migrations).
+        from quiz.models import Base  # the package import registers every model
+
+        Base.metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    app.extensions["quiz.db"] = {"engine": engine, "sessions": sessions}
+
+    # Every transport limit is explicit: see quiz.config for the reasons.
+    socketio.init_app(
+        app,
+        async_mode=config.SOCKETIO_ASYNC_MODE,
+        cors_allowed_origins=config.SOCKETIO_CORS_ALLOWED_ORIGINS,
+        max_http_buffer_size=config.SOCKETIO_MAX_HTTP_BUFFER_SIZE,
+        ping_interval=config.SOCKETIO_PING_INTERVAL,
+        ping_timeout=config.SOCKETIO_PING_TIMEOUT,
+        cookie=None,
+    )
+
+    questions: QuestionSource | None = getattr(config, "QUESTION_SOURCE", None)
+    if questions is None:
+        from quiz.live.bank_source import BankQuestionSource
+
+        questions = BankQuestionSource(sessions)
+    clock = getattr(config, "CLOCK", None) or Clock()
+    hub = LiveHub(
+        socketio=socketio,
+        sessions=sessions,
+        questions=questions,
+        clock=clock,
+        async_mode=config.SOCKETIO_ASYNC_MODE,
+        host_token=token,
+        public_url=config.PUBLIC_URL,
+        tick_max_ms=config.TICK_MAX_MS,
+    )
+    app.extensions["quiz.hub"] = hub
+    hub.load()
+
+    from quiz import i18n
+
+    i18n.init_app(app, event_lang=lambda: hub.event.get("lang"))
+
+    from quiz.views import bp
+
+    app.register_blueprint(bp)
+    if config.LIVE_TICKER:
+        hub.start_ticker()
+    return app
+
+
+def hub_of(app: Flask) -> LiveHub:
+    hub: LiveHub = app.extensions["quiz.hub"]
+    return hub

@@ -1,0 +1,81 @@
+"""Application configuration: one class per environment, selected by name or passed directly.
+
+Every Socket.IO transport limit is set explicitly here rather than left to library defaults,
+because phones on a crowded venue Wi-Fi are the normal case, not the exception.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+
+class Config:
+    SECRET_KEY: str = os.environ.get("QUIZ_SECRET_KEY") or secrets.token_hex(32)
+    # Requests carry nothing bigger than a command; refuse anything else early.
+    MAX_CONTENT_LENGTH: int = 64 * 1024
+    JSON_AS_ASCII: bool = False
+
+    DATABASE_URL: str | None = None  # None: quiz.db.default_database_url()
+    # Run Alembic on start-up (quiz serve); tests create tables directly instead.
+    MIGRATE_ON_START: bool = False
+
+    # The host token; None makes create_app generate a fresh one (Jupyter-style).
+    HOST_TOKEN: str | None = None
+    # Absolute base URL for QR codes and join links, e.g. "http://192.168.1.20:5000".
+    # None: derived from the request's Host header.
+    PUBLIC_URL: str | None = None
+    DEFAULT_LANG: str = "zh-CN"
+    LANGS: tuple[str, ...] = ("zh-CN", "en")
+
+    SOCKETIO_ASYNC_MODE: str = "gevent"
+    # None is engine.io's same-origin check: the WebSocket Origin must equal the server's own
+    # origin as the browser reached it (whatever LAN address that was). Add extra origins
+    # (e.g. a reverse proxy) as a list.
+    SOCKETIO_CORS_ALLOWED_ORIGINS: list[str] | None = None
+    SOCKETIO_MAX_HTTP_BUFFER_SIZE: int = 64 * 1024
+    # Phones lock their screens and roam between access points: ping often enough to notice a
+    # dead phone within half a minute, but tolerate a few seconds of radio silence.
+    SOCKETIO_PING_INTERVAL: int = 10
+    SOCKETIO_PING_TIMEOUT: int = 20
+
+    # The live-match ticker: a background task; tests switch it off and tick by hand.
+    LIVE_TICKER: bool = True
+    # Upper bound on how long the ticker sleeps while a deadline is pending (ms).
+    TICK_MAX_MS: int = 50
+    # Directory of the bundled question bank, imported on first run by quiz serve.
+    BANK_PATH: str | None = None
+
+    def __init__(self, **overrides: Any) -> None:
+        for key, value in overrides.items():
+            if not key.isupper():
+                raise ValueError(f"config keys are upper case: {key!r}")
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    DATABASE_URL = "sqlite://"
+    SOCKETIO_ASYNC_MODE = "threading"
+    LIVE_TICKER = False
+    HOST_TOKEN = "test-host-token"
+
+
+class ProductionConfig(Config):
+    MIGRATE_ON_START = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

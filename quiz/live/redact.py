@@ -1,0 +1,45 @@
+"""Role-based redaction of the live state: the one function that decides who sees what.
+
+The host sees everything. Everyone else (display, contestant phones, audience phones) gets the
+answer key, accepted answers and explanation only once the question is concluded (phase
+``result`` or ``finished``), and never sees device ids or the match seed. Keys are removed
+wherever they occur (question, engine snapshot, moment), so a new engine field named
+``answer`` cannot leak by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROLES = ("host", "display", "player", "audience")
+REVEAL_PHASES = frozenset({"result", "finished"})
+ANSWER_KEYS = frozenset({"answer", "accepted", "explanation", "correct_choices"})
+# The seed would let anyone replay the question draw (and a seeded tie draw) in advance.
+PRIVATE_KEYS = frozenset({"device_id", "devices", "device", "seed"})
+
+
+def _strip(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list | tuple):
+        return [_strip(v, keys) for v in value]
+    return value
+
+
+def redact(state: dict[str, Any], role: str) -> dict[str, Any]:
+    """Return the ``state`` payload for ``role`` (a new dict; ``state`` is not modified).
+
+    ``state`` is the full host view built by the match service. ``you`` is left as given:
+    the caller fills it per side.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if role == "host":
+        return {**state, "role": role}
+    match = state.get("match")
+    phase = match.get("phase") if isinstance(match, dict) else None
+    hidden = PRIVATE_KEYS if phase in REVEAL_PHASES else PRIVATE_KEYS | ANSWER_KEYS
+    out = {k: _strip(v, hidden) for k, v in state.items() if k != "you"}
+    out["role"] = role
+    out["you"] = state.get("you")
+    return out

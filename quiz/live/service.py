@@ -1,0 +1,290 @@
+"""One live match: the engine ``Match``, its lock, its persisted log and its role views.
+
+Commands are decided in memory under the match lock, then the accepted command and its
+events are appended to ``match_log`` in one short transaction, and only then is the new state
+broadcast. If the write fails the engine is rebuilt from the log that did get written, so
+memory never runs ahead of the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from quiz.engine import (
+    IllegalCommand,
+    Match,
+    MatchRules,
+    Phase,
+    command_from_dict,
+    command_to_dict,
+    event_to_dict,
+)
+from quiz.engine import commands as C
+from quiz.live.concurrency import Lock
+from quiz.live.protocol import ProtocolError
+from quiz.live.questions import QuestionSource, QuestionView
+from quiz.models.live import Match as MatchRow
+from quiz.models.live import MatchLogEntry, utcnow
+
+SIDE_COLOURS = {"red": "#d7263d", "blue": "#1b65d4"}
+
+#: Most significant first: a change's ``moment`` is its highest-ranked event.
+MOMENT_RANK = (
+    "match_won",
+    "match_ended",
+    "game_won",
+    "answer_judged",
+    "question_voided",
+    "tie_declared",
+    "buzz_won",
+    "early_buzz",
+    "buzzing_opened",
+    "countdown_started",
+    "rebound_offered",
+    "answer_started",
+    "question_shown",
+    "overridden",
+    "games_adjusted",
+    "undone",
+    "paused",
+    "resumed",
+    "match_point",
+    "arbitration_started",
+    "answer_begun",
+    "choice_submitted",
+    "buzz_accepted",
+    "buzz_rejected",
+    "device_bound",
+    "device_unbound",
+)
+_RANK = {name: i for i, name in enumerate(MOMENT_RANK)}
+#: Engine fields of the question in play that describe play, not the question itself.
+_QUESTION_SPEC_KEYS = ("id", "kind", "option_count", "answer", "answer_time_ms", "number")
+GUESS_PHASES = frozenset({"question", "countdown", "buzzing", "arbitrating", "tie", "answering"})
+
+
+def pick_moment(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not events:
+        return None
+    return min(events, key=lambda e: _RANK.get(e["type"], len(_RANK)))
+
+
+@dataclass
+class MatchService:
+    match_id: int
+    event_id: int
+    number: int
+    sides: dict[str, dict[str, Any]]
+    rules: MatchRules
+    question_filter: dict[str, Any]
+    seed: str
+    engine: Match
+    lock: Lock
+    status: str = "live"
+    # Audience play-along for the question in play: device -> choices.
+    guesses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    guess_question: str | None = None
+    audience_dirty: bool = False
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def seq(self) -> int:
+        return self.engine.seq
+
+    @property
+    def phase(self) -> str:
+        return self.engine.phase.value
+
+    def shown_question_ids(self) -> list[str]:
+        return [c.question_id for c, _ in self.engine.log if isinstance(c, C.ShowQuestion)]
+
+    def current_question_id(self) -> str | None:
+        play = self.engine.state.play
+        return play.spec.question_id if play is not None else None
+
+    def view(self, questions: QuestionSource) -> dict[str, Any]:
+        """The full (host) view of ``state.match``; redaction happens per role later."""
+        snap = self.engine.snapshot()
+        played = snap.pop("question", None)
+        question: dict[str, Any] | None = None
+        engine = dict(snap)
+        engine["game_no"] = snap.get("game")
+        if played is not None:
+            found = questions.get(str(played["id"]))
+            question = found.public() if found is not None else {"id": str(played["id"])}
+            for key in _QUESTION_SPEC_KEYS:
+                question.setdefault(key, played.get(key))
+            question["answer"] = list(played.get("answer") or ())
+            question["number"] = played.get("number")
+            engine.update({k: v for k, v in played.items() if k not in _QUESTION_SPEC_KEYS})
+            engine["question_number"] = played.get("number")
+        return {
+            "id": self.match_id,
+            "number": self.number,
+            "status": self.status,
+            "sides": self.sides,
+            "rules": self.rules.to_dict(),
+            "phase": snap["phase"],
+            "paused": snap["paused"],
+            "question": question,
+            "engine": engine,
+        }
+
+    def audience_view(self) -> dict[str, Any]:
+        reveal = self.phase in ("result", "finished")
+        tally: dict[str, int] | None = None
+        if reveal:
+            tally = {}
+            for choices in self.guesses.values():
+                for c in choices:
+                    tally[c] = tally.get(c, 0) + 1
+        return {
+            "v": 1,
+            "match_id": self.match_id,
+            "question": self.guess_question,
+            "count": len(self.guesses),
+            "tally": tally,
+        }
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def apply(
+        self,
+        command: C.Command,
+        now: int,
+        sessions: sessionmaker[Session],
+        on_change: Callable[[MatchService, list[dict[str, Any]]], None],
+    ) -> list[dict[str, Any]]:
+        """Apply, persist, then let ``on_change`` broadcast. Returns the events as dicts.
+
+        Host commands the rules forbid raise :class:`ProtocolError` with the engine's code.
+        """
+        with self.lock:
+            before = len(self.engine.log)
+            try:
+                events = self.engine.apply(command, now)
+            except IllegalCommand as exc:
+                raise ProtocolError(exc.code, exc.message) from None
+            if not events:
+                return []
+            dicts = [event_to_dict(e) for e in events]
+            try:
+                self._persist(sessions, before, dicts)
+            except Exception:
+                self.engine = Match.replay(self.rules, self.engine.log[:before])
+                raise
+            self._track_question()
+            on_change(self, dicts)
+            return dicts
+
+    def _persist(
+        self, sessions: sessionmaker[Session], before: int, events: list[dict[str, Any]]
+    ) -> None:
+        log = self.engine.log
+        with sessions.begin() as session:
+            for index, (cmd, at) in enumerate(log[before:], start=before):
+                session.add(
+                    MatchLogEntry(
+                        match_id=self.match_id,
+                        index=index,
+                        command=command_to_dict(cmd),
+                        now_ms=at,
+                        events=events,
+                        seq=self.engine.seq,
+                    )
+                )
+            if self.engine.phase is Phase.FINISHED and self.status == "live":
+                row = session.get(MatchRow, self.match_id)
+                if row is not None:
+                    row.status = "finished"
+                    row.finished = utcnow()
+                    row.outcome = self.outcome_dict()
+                self.status = "finished"
+            elif self.engine.phase is not Phase.FINISHED and self.status == "finished":
+                # An undo out of the final state reopens the match.
+                row = session.get(MatchRow, self.match_id)
+                if row is not None:
+                    row.status, row.finished, row.outcome = "live", None, None
+                self.status = "live"
+
+    def outcome_dict(self) -> dict[str, Any] | None:
+        outcome = self.engine.outcome
+        if outcome is None:
+            return None
+        return {
+            "winner": outcome.winner.value if outcome.winner else None,
+            "termination": outcome.termination.value,
+            "games": {"red": outcome.red, "blue": outcome.blue},
+        }
+
+    def _track_question(self) -> None:
+        current = self.current_question_id()
+        if current != self.guess_question:
+            self.guess_question = current
+            self.guesses = {}
+            self.audience_dirty = True
+        elif self.phase in ("result", "finished") and self.guesses:
+            self.audience_dirty = True
+
+    def guess(self, device: str, choices: tuple[str, ...]) -> None:
+        with self.lock:
+            play = self.engine.state.play
+            if play is None or self.phase not in GUESS_PHASES:
+                raise ProtocolError("wrong_phase", "guesses are taken while a question is open")
+            if play.spec.option_count == 0:
+                raise ProtocolError("invalid", "this question has no options")
+            allowed = {chr(ord("A") + i) for i in range(play.spec.option_count)}
+            if not set(choices) <= allowed:
+                raise ProtocolError("invalid", "choices must be options of this question")
+            self.guess_question = play.spec.question_id
+            self.guesses[device] = choices
+            self.audience_dirty = True
+
+    def show_question(
+        self,
+        question_id: str | None,
+        questions: QuestionSource,
+        used_elsewhere: set[str],
+    ) -> tuple[C.ShowQuestion, QuestionView]:
+        """The ``ShowQuestion`` command for a given or freshly drawn question.
+
+        A drawn question is new to the whole event: ``used_elsewhere`` holds the question
+        codes shown by the event's other matches."""
+        if question_id is not None:
+            found = questions.get(question_id)
+            if found is None:
+                raise ProtocolError("not_found", f"no question with id {question_id[:40]!r}")
+        else:
+            used = set(used_elsewhere)
+            for shown_id in self.shown_question_ids():
+                shown = questions.get(shown_id)
+                used.add(shown.code if shown is not None else shown_id)
+            found = questions.draw(self.question_filter, self.seed, used)
+            if found is None:
+                raise ProtocolError("bank_empty", "no question left that matches the filter")
+        command = C.ShowQuestion(
+            question_id=found.id,
+            kind=found.engine_kind,
+            answer=found.answer,
+            option_count=len(found.options),
+            answer_time_ms=found.answer_time_ms,
+        )
+        return command, found
+
+
+def load_log(session: Session, match_id: int) -> list[tuple[C.Command, int]]:
+    rows = session.scalars(
+        select(MatchLogEntry)
+        .where(MatchLogEntry.match_id == match_id)
+        .order_by(MatchLogEntry.index)
+    )
+    return [(command_from_dict(row.command), row.now_ms) for row in rows]
+
+
+__all__ = ["SIDE_COLOURS", "MatchService", "load_log", "pick_moment"]

@@ -1,0 +1,178 @@
+"""The ``quiz serve`` command.
+
+``quiz.cli`` has already monkey-patched the standard library for gevent (or eventlet) before
+this module is imported, so the sockets created here are cooperative.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from quiz.server.net import lan_addresses, make_listener, set_nodelay
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--async",
+    "async_mode",
+    type=click.Choice(["gevent", "eventlet", "threading"]),
+    default="gevent",
+    show_default=True,
+    help="Concurrency model (threading is for development only).",
+)
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: instance/ SQLite).")
+@click.option(
+    "--bank",
+    "bank_path",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Question bank folder imported on first run (default: the bundled question_bank/).",
+)
+@click.option("--cert", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--token", default=None, help="Host token (default: a fresh random one).")
+@click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
+@click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
+def serve(
+    host: str,
+    port: int,
+    async_mode: str,
+    database_url: str | None,
+    bank_path: str | None,
+    cert: str | None,
+    key: str | None,
+    token: str | None,
+    public_url: str | None,
+    quiet_qr: bool,
+) -> None:
+    """Run the live quiz server (host console, LED display, phone buzzers)."""
+    if bool(cert) != bool(key):
+        raise click.UsageError("--cert and --key go together")
+    from quiz.server.setup import prepare_database
+
+    url = prepare_database(database_url, bank_path, echo=click.echo)
+    scheme = "https" if cert else "http"
+    addresses = lan_addresses()
+    if public_url is None:
+        shown = host if host not in ("0.0.0.0", "::", "") else (addresses or ["127.0.0.1"])[0]
+        public_url = f"{scheme}://{shown}:{port}"
+    public_url = public_url.rstrip("/")
+    token = token or secrets.token_urlsafe(24)
+
+    from quiz.app import create_app, hub_of
+    from quiz.config import ProductionConfig
+
+    app = create_app(
+        ProductionConfig(
+            DATABASE_URL=url,
+            HOST_TOKEN=token,
+            PUBLIC_URL=public_url,
+            SOCKETIO_ASYNC_MODE=async_mode,
+        )
+    )
+    listener = make_listener(host, port)
+    _banner(public_url, token, addresses, scheme, port, quiet_qr)
+    ssl: dict[str, Any] = {"certfile": cert, "keyfile": key} if cert else {}
+    try:
+        if async_mode == "gevent":
+            _serve_gevent(app, listener, ssl, on_stop=hub_of(app).stop)
+        elif async_mode == "eventlet":
+            _serve_eventlet(app, listener, ssl, on_stop=hub_of(app).stop)
+        else:
+            listener.close()
+            from quiz.extensions import socketio
+
+            socketio.run(
+                app,
+                host=host,
+                port=port,
+                allow_unsafe_werkzeug=True,
+                ssl_context=(cert, key) if cert else None,
+            )
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+def _serve_gevent(
+    app: Any, listener: Any, ssl: dict[str, Any], on_stop: Callable[[], None]
+) -> None:
+    import gevent
+
+    server = _no_delay_server()(listener, app, log=None, **ssl)
+
+    def stop() -> None:
+        # Ctrl+C / SIGTERM: stop the ticker, close the listener, give requests a second.
+        on_stop()
+        server.stop(timeout=1)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(sig, stop)
+    server.serve_forever()
+
+
+def _no_delay_server() -> type:
+    from gevent import pywsgi
+
+    class _NoDelayServer(pywsgi.WSGIServer):  # type: ignore[misc]
+        """gevent's WSGI server with TCP_NODELAY on every accepted connection."""
+
+        def handle(self, sock: Any, address: Any) -> Any:
+            set_nodelay(sock)
+            return super().handle(sock, address)
+
+    return _NoDelayServer
+
+
+def _serve_eventlet(
+    app: Any, listener: Any, ssl: dict[str, Any], on_stop: Callable[[], None]
+) -> None:
+    import eventlet
+    import eventlet.wsgi
+
+    def stop(*_args: Any) -> None:
+        on_stop()
+        raise SystemExit(0)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+    sock = eventlet.wrap_ssl(listener, server_side=True, **ssl) if ssl else listener
+    eventlet.wsgi.server(eventlet.greenio.GreenSocket(sock), app, log_output=False)
+
+
+def _banner(
+    public_url: str, token: str, addresses: list[str], scheme: str, port: int, quiet_qr: bool
+) -> None:
+    echo = click.echo
+    echo("")
+    echo("  quiz is running.  按 Ctrl+C 停止 / press Ctrl+C to stop")
+    echo("")
+    echo(f"  Host console 主持台 : {public_url}/host?token={token}")
+    echo(f"  LED display  大屏幕 : {public_url}/display")
+    echo(f"  Phones join  观众   : {public_url}/j")
+    echo("")
+    if addresses:
+        echo("  LAN addresses of this machine (pick the venue Wi-Fi one):")
+        for addr in addresses:
+            echo(f"    {scheme}://{addr}:{port}/")
+    else:
+        echo("  No LAN address found: connect this laptop to the venue Wi-Fi.")
+    if not quiet_qr:
+        import qrcode
+
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(f"{public_url}/j")
+        buf = io.StringIO()
+        qr.print_ascii(out=buf, invert=True)
+        echo("")
+        echo(buf.getvalue())
+    sys.stdout.flush()

@@ -1,0 +1,139 @@
+"""HTTP routes: the three pages, the landing page, short join links, QR codes and /healthz.
+
+Pages are rendered from the UI templates with the context documented in docs/protocol.md §1;
+everything they need afterwards comes over the socket. QR codes are SVG made here, so nothing
+is fetched from outside the LAN.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from quiz import __version__
+from quiz.live.hub import LiveHub
+from quiz.live.protocol import VERSION
+from quiz.models.live import SEAT_CODE_RE
+
+bp = Blueprint("pages", __name__)
+QR_MAX = 512
+
+
+def _hub() -> LiveHub:
+    hub: LiveHub = current_app.extensions["quiz.hub"]
+    return hub
+
+
+def base_url() -> str:
+    """The LAN address phones should use: ``quiz serve``'s choice, else this request's host."""
+    configured = current_app.config.get("PUBLIC_URL")
+    return (configured or request.host_url).rstrip("/")
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    hub = _hub()
+    base = base_url()
+    event = hub.event
+    return {
+        "event": {"id": event["id"], "title": event["title"], "slogan": event.get("slogan")},
+        "join_url": f"{base}/j",
+        "join_qr_url": url_for("pages.qr_join"),
+        "display_url": f"{base}/display",
+        "protocol_version": VERSION,
+        "socketio_path": "/socket.io",
+        **extra,
+    }
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("index.html", host_url=f"{base_url()}/host", **_context())
+
+
+@bp.get("/host")
+def host() -> str:
+    return render_template("host.html", **_context())
+
+
+@bp.get("/display")
+def display() -> str:
+    return render_template("display.html", **_context())
+
+
+@bp.get("/play")
+def play() -> str:
+    seat = request.args.get("seat", "").strip().upper()
+    return render_template("play.html", **_context(seat=seat if SEAT_CODE_RE.match(seat) else ""))
+
+
+@bp.get("/j")
+def join() -> Response:
+    return redirect(url_for("pages.play"))  # type: ignore[return-value]
+
+
+@bp.get("/s/<code>")
+def seat_link(code: str) -> Response:
+    code = code.strip().upper()
+    if not SEAT_CODE_RE.match(code):
+        abort(404)
+    return redirect(url_for("pages.play", seat=code))  # type: ignore[return-value]
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(
+        ok=True,
+        v=VERSION,
+        version=__version__,
+        async_mode=current_app.config["SOCKETIO_ASYNC_MODE"],
+        now=_hub().clock(),
+    )
+
+
+def svg_qr(data: str) -> Response:
+    image = qrcode.make(
+        data,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=2,
+    )
+    buf = io.BytesIO()
+    image.save(buf)
+    response = Response(buf.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/qr/join.svg")
+def qr_join() -> Response:
+    return svg_qr(f"{base_url()}/j")
+
+
+@bp.get("/qr/seat/<code>.svg")
+def qr_seat(code: str) -> Response:
+    code = code.strip().upper()
+    if not SEAT_CODE_RE.match(code):
+        abort(404)
+    return svg_qr(f"{base_url()}/s/{code}")
+
+
+@bp.get("/qr.svg")
+def qr_any() -> Response:
+    data = request.args.get("data", "")
+    if not data or len(data) > QR_MAX:
+        return Response(f"data must be 1 to {QR_MAX} characters", status=400, mimetype="text/plain")
+    return svg_qr(data)
