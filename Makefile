@@ -25,7 +25,7 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check quiz tests bench
 	$(BIN)/ruff format --check quiz tests bench
-	$(BIN)/mypy quiz/engine quiz/bank
+	$(BIN)/mypy quiz/engine quiz/bank quiz/fair quiz/tournament quiz/audience
 	$(BIN)/quiz bank check --strict question_bank
 	$(BIN)/python -m pytest
 
@@ -34,7 +34,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check quiz tests bench
 
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy quiz/engine quiz/bank
+	$(BIN)/mypy quiz/engine quiz/bank quiz/fair quiz/tournament quiz/audience
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
