@@ -1,0 +1,425 @@
+/*
+ * play.js: the phone (/play). With a seat code it is a contestant's buzzer: one giant button
+ * acting on pointerdown, the press time converted to server time, vibration, a one-glance
+ * state line, options to pick when answering, and a screen wake lock while in a match.
+ * Without a seat it is an audience phone: the question and its options to play along.
+ */
+(function () {
+  "use strict";
+
+  var Q = window.Quiz;
+  var t = Q.t;
+  var $ = Q.$;
+  var setText = Q.setText;
+  var body = document.body;
+
+  var SEAT_KEY = "quiz.seat";
+  var NICK_KEY = "quiz.nickname";
+  var seatPattern = /^[A-Za-z0-9]{3,16}$/;
+
+  var current = null;
+  var selected = []; // option keys picked for the current question
+  var selectedFor = null; // question id those picks belong to
+  var submittedFor = null; // question id a guess/choice was sent for
+
+  /* ------------------------------------------------------------------ the seat */
+
+  function seat() {
+    var fromPage = (Q.page.seat || "").toUpperCase();
+    if (fromPage && seatPattern.test(fromPage)) return fromPage;
+    var stored = Q.session && Q.session.getItem(SEAT_KEY);
+    return stored && seatPattern.test(stored) ? stored : "";
+  }
+
+  function forgetSeat() {
+    Q.page.seat = "";
+    if (Q.session) Q.session.removeItem(SEAT_KEY);
+  }
+
+  function showSeatError(text) {
+    var err = $("#seat-error");
+    setText(err, text);
+    err.hidden = !text;
+    $("#seat-form").hidden = false;
+  }
+
+  $("#seat-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var code = $("#seat-input").value.replace(/\s+/g, "").toUpperCase();
+    if (!seatPattern.test(code)) {
+      showSeatError(t("play.seat_invalid"));
+      return;
+    }
+    showSeatError("");
+    Q.page.seat = code;
+    if (Q.session) Q.session.setItem(SEAT_KEY, code);
+    Q.sound.unlock();
+    Q.reconnect();
+  });
+
+  $("#show-seat").addEventListener("click", function () {
+    var form = $("#seat-form");
+    form.hidden = !form.hidden;
+    if (!form.hidden) $("#seat-input").focus();
+  });
+
+  /* ------------------------------------------------------------------ nickname */
+
+  var nick = $("#nick-input");
+  nick.value = (Q.local && Q.local.getItem(NICK_KEY)) || "";
+  nick.addEventListener("change", function () {
+    var value = nick.value.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 20);
+    nick.value = value;
+    if (Q.local) Q.local.setItem(NICK_KEY, value);
+  });
+
+  /* ------------------------------------------------------------------ the buzzer */
+
+  var buzz = $("#buzz");
+  var lastPress = -1e9;
+
+  function pressTime(e) {
+    // Event timestamps share performance.now()'s time origin in current browsers; older ones
+    // used epoch ms, which this range check rejects in favour of "now".
+    var now = performance.now();
+    var ts = e && typeof e.timeStamp === "number" ? e.timeStamp : -1;
+    return ts > 0 && ts <= now + 5 && now - ts < 1000 ? ts : now;
+  }
+
+  function onPress(e) {
+    var at = pressTime(e);
+    if (e.cancelable) e.preventDefault();
+    // pointerdown and a touchstart fallback may both fire for one touch: one press only.
+    if (at - lastPress < 250) return;
+    lastPress = at;
+    Q.sound.unlock();
+    if (navigator.vibrate) navigator.vibrate(40);
+    Q.sound.play("press");
+    buzz.classList.add("is-pressed");
+    window.setTimeout(function () {
+      buzz.classList.remove("is-pressed");
+    }, 160);
+    // Sent whatever the phase: a press before buzzing opens is a 违规 the server records.
+    Q.command("buzz", { press_at: Q.pressAt(at) }).then(function (ack) {
+      if (!ack.ok) setText($("#sub"), ack.error.message);
+    });
+  }
+
+  if (window.PointerEvent) {
+    buzz.addEventListener("pointerdown", onPress);
+  } else {
+    buzz.addEventListener("touchstart", onPress, { passive: false });
+    buzz.addEventListener("mousedown", onPress);
+  }
+  // Keep the long-press menu and the synthetic click from doing anything.
+  buzz.addEventListener("contextmenu", function (e) {
+    e.preventDefault();
+  });
+
+  /* ------------------------------------------------------------------ answering */
+
+  function isMultiple(q) {
+    var raw = current && current.match && current.match.question;
+    return !!(raw && (raw.multiple === true || raw.type === "multiple"));
+  }
+
+  function sendChoice(q, keys, audience) {
+    submittedFor = q.id;
+    var type = audience ? "guess" : "choice";
+    Q.command(type, { choices: keys }).then(function (ack) {
+      if (!ack.ok) {
+        submittedFor = null;
+        setText($("#sub"), ack.error.message);
+      } else if (current) {
+        render(current.state);
+      }
+    });
+  }
+
+  function onOption(q, key, audience) {
+    if (selectedFor !== q.id) {
+      selected = [];
+      selectedFor = q.id;
+    }
+    if (isMultiple(q)) {
+      var i = selected.indexOf(key);
+      if (i >= 0) selected.splice(i, 1);
+      else selected.push(key);
+      selected.sort();
+      render(current.state);
+      return;
+    }
+    selected = [key];
+    sendChoice(q, selected.slice(), audience);
+    render(current.state);
+  }
+
+  $("#submit-choice").addEventListener("click", function () {
+    if (!current || !current.question || !selected.length) return;
+    sendChoice(current.question, selected.slice(), !current.you || !current.you.side);
+  });
+
+  /* ------------------------------------------------------------------ state line */
+
+  function violated(m, side) {
+    return m.violations.some(function (v) {
+      return v && v.side === side;
+    });
+  }
+
+  /* The one-glance state of a contestant: words, a sub line and a tone. */
+  function contestantLine(m, side) {
+    var mine = m.answering === side;
+    var out = m.eligible.indexOf(side) < 0;
+    if (m.paused) return { text: t("play.paused"), tone: "muted" };
+    switch (m.phase) {
+      case "attract":
+      case "ready":
+        return { text: t("play.waiting_host"), tone: "muted" };
+      case "question":
+      case "countdown":
+        if (violated(m, side)) return { text: t("play.early"), tone: "early" };
+        return { text: t("play.get_ready"), tone: "" };
+      case "buzzing":
+        if (violated(m, side)) return { text: t("play.early"), tone: "early" };
+        if (out) return { text: t("play.no_right"), tone: "muted" };
+        return { text: t("play.go"), tone: "go" };
+      case "arbitrating":
+        return { text: t("play.arbitrating"), tone: "" };
+      case "tie":
+        return { text: t("play.tie"), tone: "" };
+      case "answering":
+        if (mine) return { text: t("play.you_answer"), tone: "go" };
+        if (out) return { text: t("play.no_right"), tone: "muted" };
+        return { text: t("play.opponent_answering"), tone: "muted" };
+      case "result": {
+        var a = m.lastAttempt;
+        if (!a || m.voidReason) return { text: t("play.void"), tone: "muted" };
+        if (a.side === side) {
+          return a.correct
+            ? { text: "✓ " + t("play.you_correct"), tone: "ok" }
+            : { text: "✗ " + t("play.you_wrong"), tone: "bad" };
+        }
+        return a.correct
+          ? { text: t("play.opponent_correct"), tone: "muted" }
+          : { text: t("play.opponent_wrong"), tone: "muted" };
+      }
+      case "finished":
+        if (m.winner === side) return { text: t("play.you_won"), tone: "ok" };
+        if (m.winner) return { text: t("play.you_lost"), tone: "muted" };
+        return { text: t("play.match_over"), tone: "muted" };
+      default:
+        return { text: "", tone: "" };
+    }
+  }
+
+  function audienceLine(m) {
+    if (m.paused) return { text: t("play.paused"), tone: "muted" };
+    if (!m.match || m.phase === "ready") return { text: t("play.waiting_match"), tone: "muted" };
+    if (m.phase === "finished") {
+      return m.winner
+        ? { text: t("status.match_won", { side: Q.sideName(m.winner), name: m.sides[m.winner].name }), tone: "" }
+        : { text: t("play.match_over"), tone: "muted" };
+    }
+    if (m.phase === "result") return { text: t("play.audience_result"), tone: "" };
+    if (m.question) return { text: t("play.audience_guess"), tone: "" };
+    return { text: t("play.waiting_match"), tone: "muted" };
+  }
+
+  /* ------------------------------------------------------------------ rendering */
+
+  function renderQuestion(m, side) {
+    var q = m.question;
+    var box = $("#question");
+    var audience = !side;
+    var answeringHere = !audience && m.phase === "answering" && m.answering === side;
+    var judged = m.phase === "result" || m.phase === "finished";
+    // Contestants watch the LED while racing; the phone shows the question only when it is
+    // theirs to answer. The audience always sees it.
+    var show = !!q && (audience || answeringHere);
+    box.hidden = !show;
+    if (!show) return;
+    if (selectedFor !== q.id) {
+      selected = [];
+      selectedFor = q.id;
+    }
+    setText($("#prompt"), q.prompt);
+    var canPick =
+      submittedFor !== q.id &&
+      !judged &&
+      (audience ? m.phase !== "ready" : answeringHere) &&
+      q.options.length > 0;
+    var answer = judged && q.answer ? q.answer : [];
+    Q.fill(
+      $("#options"),
+      q.options.map(function (o) {
+        var cls = "p-opt";
+        if (selected.indexOf(o.key) >= 0) cls += " is-selected";
+        if (answer.indexOf(o.key) >= 0) cls += " is-answer";
+        return Q.el(
+          "button",
+          {
+            type: "button",
+            class: cls,
+            "data-key": o.key,
+            disabled: !canPick,
+            onclick: function () {
+              onOption(q, o.key, audience);
+            },
+          },
+          [Q.el("span", { class: "p-opt-key", text: answer.indexOf(o.key) >= 0 ? "✓" : o.key }), o.text],
+        );
+      }),
+    );
+    $("#submit-choice").hidden = !(canPick && isMultiple(q));
+    $("#submit-choice").disabled = !selected.length;
+    var explain = $("#explain");
+    var text = judged ? q.explanation : "";
+    if (!judged && submittedFor === q.id) text = t("play.submitted");
+    setText(explain, text ? (judged ? t("display.explanation") + "：" + text : text) : "");
+    explain.hidden = !text;
+  }
+
+  function render(state) {
+    var m = Q.model(state);
+    current = m;
+    var you = m.you || {};
+    var side = you.side === "red" || you.side === "blue" ? you.side : null;
+    Q.setPhase(m.phase);
+    body.dataset.side = side || "";
+    body.dataset.role = side ? "contestant" : "audience";
+    var name = side && m.sides[side].name ? " · " + m.sides[side].name : "";
+    setText($("#who"), side ? Q.sideName(side) + name : t("play.audience"));
+    $("#nick-row").hidden = !!side;
+    $("#show-seat").hidden = !!side;
+    if (side) $("#seat-form").hidden = true;
+
+    var line = side ? contestantLine(m, side) : audienceLine(m);
+    setText($("#status"), line.text);
+    body.dataset.tone = line.tone;
+
+    buzz.hidden = !side || (m.phase === "answering" && m.answering === side && m.question && m.question.options.length > 0);
+    if (side) {
+      var open = m.phase === "buzzing" && m.eligible.indexOf(side) >= 0 && !violated(m, side);
+      var out = !!m.question && (m.eligible.indexOf(side) < 0 || violated(m, side)) && m.phase !== "result";
+      buzz.classList.toggle("is-open", open);
+      buzz.classList.toggle("is-closed", !open);
+      buzz.classList.toggle("is-out", out);
+      buzz.setAttribute("aria-label", t("play.buzz"));
+    }
+    renderQuestion(m, side);
+    tick();
+    wake(!!(side && m.match && m.phase !== "finished"));
+    react(m, side);
+  }
+
+  /* Haptics and sound for this phone's own moments. */
+  var lastMoment = null;
+  function react(m, side) {
+    var mo = m.moment;
+    if (!mo || !side) return;
+    var key = [m.matchId, mo.type, mo.side || "", mo.at || m.state.seq].join("|");
+    if (key === lastMoment) return;
+    lastMoment = key;
+    if (mo.type === "buzz_won" && mo.side === side) {
+      if (navigator.vibrate) navigator.vibrate([80, 50, 80]);
+      Q.sound.play(side === "blue" ? "buzz_blue" : "buzz_red");
+    } else if (mo.type === "early_buzz" && mo.side === side) {
+      if (navigator.vibrate) navigator.vibrate([200]);
+      Q.sound.play("early");
+    } else if (mo.type === "buzzing_opened") {
+      Q.sound.play("open");
+    }
+  }
+
+  /* The countdown under the state line (answer time for the answering side, else windows). */
+  function tick() {
+    var m = current;
+    if (!m) return;
+    var text = "";
+    if (m.deadline != null && !m.paused && m.phase !== "arbitrating") {
+      var secs = Q.secondsLeft(m.deadline);
+      text = t("play.seconds_left", { n: secs });
+    }
+    setText($("#sub"), text);
+  }
+  window.setInterval(tick, 200);
+
+  /* ------------------------------------------------------------------ wake lock */
+
+  /* A Screen Wake Lock needs a secure context (HTTPS or localhost); a phone on the venue's
+   * plain-HTTP LAN has none, so it gets a visible hint instead. The lock is dropped by the
+   * browser when the page is hidden, so it is requested again on visibilitychange. */
+  var wakeWanted = false;
+  var wakeLock = null;
+
+  function wake(wanted) {
+    wakeWanted = wanted;
+    var supported = "wakeLock" in navigator && window.isSecureContext;
+    $("#wake-hint").hidden = !wanted || (supported && wakeLock != null);
+    if (!supported) return;
+    if (wanted && !wakeLock && document.visibilityState === "visible") {
+      navigator.wakeLock.request("screen").then(
+        function (lock) {
+          wakeLock = lock;
+          $("#wake-hint").hidden = true;
+          lock.addEventListener("release", function () {
+            wakeLock = null;
+          });
+        },
+        function () {
+          $("#wake-hint").hidden = false;
+        },
+      );
+    } else if (!wanted && wakeLock) {
+      wakeLock.release();
+      wakeLock = null;
+    }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") wake(wakeWanted);
+  });
+
+  /* ------------------------------------------------------------------ connection */
+
+  Q.on("status", function (s) {
+    var dot = $("#conn-dot");
+    dot.className = "conn-dot" + (s.status === "online" ? " is-online" : s.status === "connecting" ? "" : " is-offline");
+    setText($("#conn-text"), t("conn." + (s.status === "error" ? "offline" : s.status)));
+    if (!Q.lastState()) Q.setPhase("connecting");
+    // Connection trouble goes on its own line: the state line keeps showing the match.
+    var err = $("#conn-error");
+    setText(err, s.status === "error" && s.error ? s.error.message : "");
+    err.hidden = !(s.status === "error" && s.error);
+    if (s.status !== "error" || !s.error) return;
+    var code = s.error.code;
+    if (code === "unknown_seat" || code === "seat_taken" || code === "bad_auth") {
+      // The code was wrong or taken: say so, forget it, and carry on as an audience phone.
+      showSeatError(s.error.message);
+      forgetSeat();
+      window.setTimeout(Q.reconnect, 300);
+    }
+  });
+
+  document.addEventListener(
+    "pointerdown",
+    function () {
+      Q.sound.unlock();
+    },
+    { once: true },
+  );
+
+  if (Q.page.seat) {
+    var code = Q.page.seat.toUpperCase();
+    if (seatPattern.test(code) && Q.session) Q.session.setItem(SEAT_KEY, code);
+  }
+
+  Q.setRenderer(render);
+  Q.connect({
+    role: "player",
+    auth: function () {
+      return { seat: seat() || null };
+    },
+  });
+})();

@@ -1,0 +1,128 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against a live ``quiz serve``.
+
+- ``browser``: one headless Chromium for the session (skipped with a clear reason if the
+  system Chromium is missing; browsers are never downloaded).
+- ``ui_server``: a ``quiz serve`` subprocess on 127.0.0.1 shared by a test module.
+- ``overflow_problems(page)``: every overflow the LED wall must not have.
+- ``shots_dir`` and ``save_shot(page, shots_dir, name)``: screenshots in
+  ``test-artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, LiveServer, start_server, stop_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+TIMEOUT_MS = 10_000
+
+# Display sizes the LED wall must fit: 16:9, 32:9, 5:4 and a tiny 640x360.
+DISPLAY_SIZES = ((1920, 1080), (3840, 1080), (1280, 1024), (640, 360))
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+# The checks the display must pass: the document never scrolls, and no element with text of
+# its own overflows its box (scroll size), draws its text outside its box (text rectangle,
+# with a tolerance for the font's ascent/descent beyond a tight line-height) or sticks out
+# of its parent.
+OVERFLOW_JS = """
+() => {
+  const problems = [];
+  const de = document.documentElement;
+  if (de.scrollWidth > innerWidth || de.scrollHeight > innerHeight) {
+    problems.push({what: "document", scroll: [de.scrollWidth, de.scrollHeight],
+                   viewport: [innerWidth, innerHeight]});
+  }
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("[hidden]") || el.closest("svg") || el.tagName === "SCRIPT") continue;
+    const cs = getComputedStyle(el);
+    if (cs.display === "inline" || cs.display === "none" || cs.visibility === "hidden") continue;
+    const hasText = Array.from(el.childNodes).some(
+      (n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!hasText) continue;
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect();
+    const tol = Math.max(2, 0.3 * parseFloat(cs.fontSize));
+    const parent = el.parentElement.getBoundingClientRect();
+    const name = el.id || el.className || el.tagName;
+    const sample = el.textContent.trim().slice(0, 40);
+    if (el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight) {
+      problems.push({what: "scroll", el: name, text: sample,
+                     scroll: [el.scrollWidth, el.scrollHeight],
+                     client: [el.clientWidth, el.clientHeight]});
+    }
+    if (text.left < box.left - tol || text.top < box.top - tol ||
+        text.right > box.right + tol || text.bottom > box.bottom + tol) {
+      problems.push({what: "text outside box", el: name, text: sample});
+    }
+    if (box.left < parent.left - 1 || box.top < parent.top - 1 ||
+        box.right > parent.right + 1 || box.bottom > parent.bottom + 1) {
+      problems.push({what: "outside parent", el: name, text: sample});
+    }
+    if (box.right > innerWidth + 1 || box.bottom > innerHeight + 1) {
+      problems.push({what: "outside viewport", el: name, text: sample});
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("ui-server"))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    SHOTS.mkdir(parents=True)
+    return SHOTS
+
+
+def overflow_problems(page: Any) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = page.evaluate(OVERFLOW_JS)
+    return problems
+
+
+def settle(page: Any) -> None:
+    """Let a resize or a render finish: the fit routine runs after an 80 ms debounce."""
+    page.wait_for_timeout(250)
+    page.evaluate("() => document.fonts ? document.fonts.ready.then(() => true) : true")
+
+
+def save_shot(page: Any, shots_dir: Path, name: str) -> Path:
+    path = shots_dir / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
