@@ -66,8 +66,17 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         max_http_buffer_size=config.SOCKETIO_MAX_HTTP_BUFFER_SIZE,
         ping_interval=config.SOCKETIO_PING_INTERVAL,
         ping_timeout=config.SOCKETIO_PING_TIMEOUT,
+        message_queue=config.SOCKETIO_MESSAGE_QUEUE,
         cookie=None,
     )
+    from quiz.server.limits import BodyLimit
+    from quiz.sockets.wire import install as install_wire
+
+    install_wire(socketio.server)  # unreadable payloads get an error ack, not silence
+
+    # Outermost, so that it covers the Socket.IO endpoint as well as the pages.
+    limit = max(config.MAX_CONTENT_LENGTH, config.SOCKETIO_MAX_HTTP_BUFFER_SIZE)
+    app.wsgi_app = BodyLimit(app.wsgi_app, limit)  # type: ignore[method-assign]
 
     questions: QuestionSource | None = getattr(config, "QUESTION_SOURCE", None)
     if questions is None:
@@ -84,18 +93,33 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         host_token=token,
         public_url=config.PUBLIC_URL,
         tick_max_ms=config.TICK_MAX_MS,
+        resume_deadlines=config.RESUME_DEADLINES,
     )
     app.extensions["quiz.hub"] = hub
-    hub.load()
+    cluster = None
+    if config.SOCKETIO_MESSAGE_QUEUE:
+        # Several processes: only the one holding the lease loads matches and ticks.
+        from quiz.live.cluster import Cluster
+
+        cluster = Cluster(hub, socketio, config.SOCKETIO_MESSAGE_QUEUE, ticker=config.LIVE_TICKER)
+        app.extensions["quiz.front"] = cluster
+    else:
+        hub.load()
 
     from quiz import i18n
 
     i18n.init_app(app, event_lang=lambda: hub.event.get("lang"))
 
+    from quiz.live.tournament_views import bp as tournament_bp
+    from quiz.report.web import bp as report_bp
     from quiz.views import bp
 
     app.register_blueprint(bp)
-    if config.LIVE_TICKER:
+    app.register_blueprint(report_bp)
+    app.register_blueprint(tournament_bp)
+    if cluster is not None:
+        cluster.start()
+    elif config.LIVE_TICKER:
         hub.start_ticker()
     return app
 

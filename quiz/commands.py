@@ -26,5 +26,14 @@ def _register() -> None:
 
     cli.add_command(serve)
 
+    from quiz.ops.cli import backup, export
+
+    cli.add_command(export)
+    cli.add_command(backup)
+
+    from quiz.report.cli import report
+
+    cli.add_command(report)
+
 
 _register()

@@ -39,11 +39,17 @@ class Config:
     # dead phone within half a minute, but tolerate a few seconds of radio silence.
     SOCKETIO_PING_INTERVAL: int = 10
     SOCKETIO_PING_TIMEOUT: int = 20
+    # Several server processes share one Redis (docs/scale-out.md): e.g. "redis://10.0.0.5:6379/0".
+    # None: a single process, no Redis.
+    SOCKETIO_MESSAGE_QUEUE: str | None = os.environ.get("REDIS_URL") or None
 
     # The live-match ticker: a background task; tests switch it off and tick by hand.
     LIVE_TICKER: bool = True
     # Upper bound on how long the ticker sleeps while a deadline is pending (ms).
     TICK_MAX_MS: int = 50
+    # After a restart, deadlines that were running come back "paused" (the host resumes) or
+    # "continue" from their logged server times (docs/reliability.md).
+    RESUME_DEADLINES: str = "paused"
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 
@@ -68,6 +74,7 @@ class TestingConfig(Config):
     SOCKETIO_ASYNC_MODE = "threading"
     LIVE_TICKER = False
     HOST_TOKEN = "test-host-token"
+    SOCKETIO_MESSAGE_QUEUE = None
 
 
 class ProductionConfig(Config):

@@ -8,7 +8,7 @@ Fixtures (usable from any test folder):
   ``host_url`` (with the token), ``database_url``.
 - ``live_server_factory``: ``start(async_mode="gevent", **kw) -> LiveServer`` for other modes.
 - ``sio_peer``: ``connect(server, role, **auth) -> Peer``, a python-socketio client that
-  records every ``state``/``console``/``audience`` message and sends commands with acks.
+  records every message it receives (by event name) and sends commands with acks.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def start_server(
     database_url: str | None = None,
     token: str | None = None,
     port: int | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> LiveServer:
     port = port or find_free_port()
     token = token or uuid.uuid4().hex
@@ -91,6 +92,7 @@ def start_server(
         "--token",
         token,
         "--quiet-qr",
+        *extra_args,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DATABASE_URL", None)
@@ -212,14 +214,23 @@ class Peer:
         self.client.disconnect()
 
 
-def connect_peer(url: str, role: str, timeout: float = 10, **auth: Any) -> Peer:
+def connect_peer(
+    url: str,
+    role: str,
+    timeout: float = 10,
+    client_options: dict[str, Any] | None = None,
+    **auth: Any,
+) -> Peer:
+    """``client_options`` go to ``socketio.Client`` (e.g. reconnection settings)."""
     import socketio
 
     device = auth.pop("device", None) or f"dev-{uuid.uuid4().hex[:16]}"
-    client = socketio.Client(reconnection=False)
+    client = socketio.Client(**{"reconnection": False, **(client_options or {})})
     peer = Peer(client, role, device)
     for name in ("state", "console", "audience"):
         client.on(name, lambda data, _n=name: peer.record(_n, data))
+    # Every other event too (audience_round, audience_you, notice...), under its own name.
+    client.on("*", lambda event, data=None: peer.record(event, data))
     client.connect(
         url,
         auth={"v": 1, "role": role, "device": device, **auth},

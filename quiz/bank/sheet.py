@@ -319,6 +319,15 @@ def _csv_rows(raw: bytes, display: str) -> tuple[list[list[Any]] | None, list[Pr
     return rows, [], notes
 
 
+def read_cells(
+    path: Path, display: str | None = None
+) -> tuple[list[list[Any]] | None, list[Problem], list[str]]:
+    """Every row of cells of an .xlsx or .csv file as read, header included, with the same
+    size limit and CSV encoding detection as a question sheet: for other lists kept in
+    spreadsheets (e.g. a tournament's contestants). Returns (rows or None, problems, notes)."""
+    return _raw_rows(path, display if display is not None else str(path))
+
+
 def _header_name(value: Any) -> str:
     return str(value).strip().lower() if value is not None else ""
 

@@ -15,7 +15,7 @@ import secrets
 import statistics
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -25,11 +25,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from quiz.engine import Match, MatchRules, Side, command_from_dict
 from quiz.engine import commands as C
 from quiz.live import rooms
+from quiz.live.audience import AudienceDesk
 from quiz.live.concurrency import Lock, make_lock
+from quiz.live.fairness import COMPENSATION_KEY, FairBuzzing, FairMatch, restore
+from quiz.live.fairness import split_rules as split_fair_rules
 from quiz.live.protocol import (
     ADMIN_MODELS,
     AUDIENCE_COMMANDS,
     HOST_ADMIN_COMMANDS,
+    HOST_AUDIENCE_COMMANDS,
     HOST_MATCH_COMMANDS,
     PLAYER_COMMANDS,
     VERSION,
@@ -47,7 +51,9 @@ from quiz.live.protocol import (
 )
 from quiz.live.questions import QuestionSource, validate_filter
 from quiz.live.redact import redact
-from quiz.live.service import SIDE_COLOURS, MatchService, load_log, pick_moment
+from quiz.live.service import SIDE_COLOURS, MatchService, load_log, material_seq, pick_moment
+from quiz.live.takeover import Takeovers
+from quiz.live.tournament import TOURNAMENT_COMMANDS, TournamentDesk
 from quiz.models.live import (
     NAME_MAX,
     SEAT_ALPHABET,
@@ -72,9 +78,10 @@ ACK_MEMORY = 256
 RATE_BURST = 20
 RATE_PER_S = 10
 IDLE_WAKE_S = 1.0
-AUDIENCE_EVERY_MS = 500
 DEFAULT_EVENT_TITLE = "网络安全知识竞赛"
 AUDIENCE_YOU = {"side": None, "seat": None, "match_id": None}
+#: What a restart does with deadlines that were running (docs/reliability.md).
+RESUME_DEADLINES = ("paused", "continue")
 
 
 @dataclass
@@ -89,6 +96,9 @@ class Client:
     match_id: int | None = None
     side: str | None = None
     in_audience: bool = False
+    # The rooms this hub put the socket in. Kept here because the Socket.IO manager only knows
+    # the rooms of sockets connected to this process (quiz/live/cluster.py).
+    rooms: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -108,7 +118,10 @@ class LiveHub:
         host_token: str,
         public_url: str | None = None,
         tick_max_ms: int = 50,
+        resume_deadlines: str = "paused",
     ) -> None:
+        if resume_deadlines not in RESUME_DEADLINES:
+            raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
         self.socketio = socketio
         self.sessions = sessions
         self.questions = questions
@@ -117,6 +130,7 @@ class LiveHub:
         self._host_token = host_token.encode()
         self.public_url = (public_url or "").rstrip("/")
         self.tick_max_ms = tick_max_ms
+        self.resume_deadlines = resume_deadlines
         self.lock = make_lock(async_mode)
         self.event: dict[str, Any] = {"id": None, "title": DEFAULT_EVENT_TITLE, "lang": "zh-CN"}
         self.services: dict[int, MatchService] = {}
@@ -126,8 +140,14 @@ class LiveHub:
         self._client_locks: dict[str, Lock] = {}
         self._rtt: dict[str, deque[float]] = {}
         self._buckets: dict[str, tuple[float, int]] = {}
+        # Seat codes change only through issue_seat; broadcasts must not query for them.
+        self._seats: dict[int, dict[str, str]] = {}
+        self.fair = FairBuzzing()  # clock sync per contestant phone (quiz/live/fairness.py)
+        self._takeovers = Takeovers()
+        self._limited: set[str] = set()  # keys being rate limited (logged once per episode)
         self._console_rev = 0
-        self._last_audience_ms = 0
+        self.tournament = TournamentDesk(self)  # the event's tournament (两两抢答)
+        self.audience = AudienceDesk(self, self._poke)  # audience play-along and prize draws
         self._wake: Any = None
         self._running = False
 
@@ -135,7 +155,7 @@ class LiveHub:
 
     def load(self) -> None:
         """Pick the current event (creating one on an empty database) and rebuild every live
-        match by replaying its log."""
+        match by replaying its log (and the finished one still on the display, if any)."""
         with self.sessions.begin() as session:
             row = session.scalars(select(QuizEvent).order_by(QuizEvent.id.desc()).limit(1)).first()
             if row is None:
@@ -146,24 +166,36 @@ class LiveHub:
             live = session.scalars(
                 select(MatchRow).where(MatchRow.status == "live").order_by(MatchRow.id)
             ).all()
+            shown = _last_ended(session, self.event["id"])
+            if shown is not None and not any(m.event_id == shown.event_id for m in live):
+                live = [*live, shown]
             for match in live:
                 try:
                     service = self._service_for(session, match)
                     service.engine = Match.replay(service.rules, load_log(session, match.id))
+                    service.fair = restore(session, match.id, service.fair.compensation)
                 except Exception:
                     # Leave the log untouched for inspection rather than guessing a repair.
                     log.exception("match %s could not be replayed; left as is", match.id)
                     continue
+                service.status = match.status
+                service.material_seq = material_seq(session, match.id)
                 service._track_question()
                 self.services[match.id] = service
                 if match.event_id == self.event["id"]:
                     self.current = service
-        for service in list(self.services.values()):
-            self._pause_after_recovery(service)
+        if self.resume_deadlines == "paused":
+            for service in list(self.services.values()):
+                self._pause_after_recovery(service)
+        # "continue": deadlines keep their logged server times; the ticker expires any that
+        # fell due during the outage, at the moment they fell due (the engine's rule).
+        self.tournament.load()
+        self.audience.load(self.event["id"])
 
     def _pause_after_recovery(self, service: MatchService) -> None:
         """A clock that was running when the server stopped is paused at the last logged
-        moment, so nobody loses answer time to the outage; the host resumes."""
+        moment, so nobody loses answer time to the outage; the host resumes (the default,
+        ``resume_deadlines="paused"``)."""
         if service.engine.next_deadline() is None:
             return
         last = service.engine.log[-1][1] if service.engine.log else self.clock()
@@ -176,9 +208,11 @@ class LiveHub:
         self._running = True
         self._wake = self.socketio.server.eio.create_event()
         self.socketio.start_background_task(self._ticker)
+        self.audience.start()
 
     def stop(self) -> None:
         self._running = False
+        self.audience.stop()
         if self._wake is not None:
             self._wake.set()
 
@@ -197,7 +231,8 @@ class LiveHub:
             self._wake.set()
 
     def tick(self) -> float:
-        """Expire due deadlines and flush the audience tally; returns seconds to sleep."""
+        """Expire due deadlines and let the audience desk send its counts and close timed
+        rounds; returns seconds to sleep."""
         now = self.clock()
         wait_ms = IDLE_WAKE_S * 1000
         for service in list(self.services.values()):
@@ -207,13 +242,7 @@ class LiveHub:
                 deadline = service.engine.next_deadline()
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
-        shown = self.current
-        if shown is not None and shown.audience_dirty:
-            due = self._last_audience_ms + AUDIENCE_EVERY_MS
-            if now >= due:
-                self.emit_audience(now)
-            else:
-                wait_ms = min(wait_ms, due - now)
+        wait_ms = min(wait_ms, self.audience.tick(now))
         return wait_ms / 1000
 
     # --- connections -------------------------------------------------------------------------
@@ -237,6 +266,7 @@ class LiveHub:
             self.clients[sid] = client
             self._join_rooms(client)
         self._send_state_to(client)
+        self.audience.connected(client)
         if client.role == "host":
             self.socketio.emit("console", self.console(), to=sid, namespace=NAMESPACE)
         if client.role == "player":
@@ -248,14 +278,17 @@ class LiveHub:
         code = auth.seat or ""
         if not SEAT_CODE_RE.match(code):
             raise ProtocolError("unknown_seat", "this seat code does not exist")
+        refusal: ProtocolError | None = None
+        asked = False
         with self.lock, self.sessions.begin() as session:
             seat = session.scalars(select(Seat).where(Seat.code == code)).first()
             if seat is None or seat.revoked or seat.match.status == "aborted":
                 raise ProtocolError("unknown_seat", "this seat code is not valid (any more)")
             if seat.device_id is not None and seat.device_id != auth.device:
-                raise ProtocolError("seat_taken", "this seat is already used by another phone")
-            seat.device_id = auth.device
-            seat_side = seat.side
+                # Never two buzzers for one side, never a silent swap: the host decides.
+                refusal, asked = self._ask_takeover(seat, auth.device)
+            else:
+                seat.device_id = auth.device
             client = Client(
                 sid,
                 "player",
@@ -265,13 +298,33 @@ class LiveHub:
                 match_id=seat.match_id,
                 side=seat.side,
             )
-        side = Side(seat_side)
+        if refusal is not None:
+            if asked:
+                self.emit_console()
+            raise refusal
+        side = Side(client.side or "")
         service = self.services.get(client.match_id or -1)
         if service is not None and service.engine.state.side_of(auth.device) is not side:
             self._apply(service, C.BindDevice(side, auth.device), self.clock())
         return client
 
+    def _ask_takeover(self, seat: Seat, device: str) -> tuple[ProtocolError, bool]:
+        """The refusal for a phone presenting a seat held by another one, and whether the
+        host console has a new request to show."""
+        verdict, new = self._takeovers.ask(
+            seat.match_id, seat.side, seat.code, device, self.clock()
+        )
+        if verdict == "denied":
+            return ProtocolError("seat_taken", "the host kept this seat on another phone"), False
+        message = (
+            "this seat is used by another phone; the host has been asked to move it to this "
+            "one: retry in a few seconds"
+        )
+        return ProtocolError("takeover_pending", message), new
+
     def disconnect(self, sid: str) -> None:
+        self.fair.forget(sid)
+        self.audience.disconnected(sid)
         with self.lock:
             client = self.clients.pop(sid, None)
         if client is not None and client.role == "player":
@@ -293,18 +346,23 @@ class LiveHub:
         return out
 
     def _join_rooms(self, client: Client) -> None:
-        for room in self._rooms_of(client):
-            self.socketio.server.enter_room(client.sid, room, namespace=NAMESPACE)
+        """Put the socket in exactly the rooms it belongs to now (works for sockets on other
+        processes too: the message queue forwards enter/leave)."""
+        server = self.socketio.server
+        wanted = self._rooms_of(client)
+        for room in client.rooms:
+            if room not in wanted:
+                server.leave_room(client.sid, room, namespace=NAMESPACE)
+        for room in wanted:
+            if room not in client.rooms:
+                server.enter_room(client.sid, room, namespace=NAMESPACE)
+        client.rooms = wanted
 
     def _regroup(self, old_event_id: int | None = None) -> None:
         """Move every socket into the rooms it belongs to now (after an event switch or a match
         start); rare admin operations, so a loop over clients is fine here."""
-        server = self.socketio.server
         with self.lock:
             for client in list(self.clients.values()):
-                for room in server.rooms(client.sid, namespace=NAMESPACE):
-                    if room != client.sid:
-                        server.leave_room(client.sid, room, namespace=NAMESPACE)
                 self._join_rooms(client)
 
     # --- state -------------------------------------------------------------------------------
@@ -328,21 +386,28 @@ class LiveHub:
         return out
 
     def broadcast_state(self, moment: dict[str, Any] | None = None) -> None:
-        """One serialisation per role, one emit per room."""
+        """One serialisation per role, one emit per room.
+
+        The rooms that decide the match (host, LED, both contestants) go first and the loop is
+        yielded to once before the audience: their sockets are then written before the
+        thousands of audience sockets are even queued (docs/performance.md, buzz → LED)."""
         full = self.full_state(moment)
+        # Redaction depends on the phase only, not on the non-host role: strip once.
+        public = redact(full, "audience")
         event_id = self.event["id"]
         emit = self.socketio.emit
-        emit("state", full, to=rooms.room_host(event_id), namespace=NAMESPACE)
+        # The tournament goes to the host and the LED only: phones never show it.
+        tournament = self.tournament.view()
         emit(
             "state",
-            self._state_for(full, "display", None),
-            to=rooms.room_display(event_id),
+            {**full, "tournament": tournament},
+            to=rooms.room_host(event_id),
             namespace=NAMESPACE,
         )
         emit(
             "state",
-            self._state_for(full, "audience", AUDIENCE_YOU),
-            to=rooms.room_audience(event_id),
+            {**public, "role": "display", "you": None, "tournament": tournament},
+            to=rooms.room_display(event_id),
             namespace=NAMESPACE,
         )
         service = self.current
@@ -352,10 +417,17 @@ class LiveHub:
                 you = {"side": side, "seat": seats.get(side), "match_id": service.match_id}
                 emit(
                     "state",
-                    self._state_for(full, "player", you),
+                    {**public, "role": "player", "you": you},
                     to=rooms.room_side(service.match_id, side),
                     namespace=NAMESPACE,
                 )
+        self.socketio.sleep(0)
+        emit(
+            "state",
+            {**public, "role": "audience", "you": AUDIENCE_YOU},
+            to=rooms.room_audience(event_id),
+            namespace=NAMESPACE,
+        )
 
     def _send_state_to(self, client: Client) -> None:
         full = self.full_state(None)
@@ -368,33 +440,20 @@ class LiveHub:
             payload = self._state_for(full, "player", you)
         else:
             payload = self._state_for(full, "audience", AUDIENCE_YOU)
+        if client.role in ("host", "display"):
+            payload["tournament"] = self.tournament.view()
         self.socketio.emit("state", payload, to=client.sid, namespace=NAMESPACE)
-        if self.current is not None and client.role in ("host", "display", "audience"):
-            self.socketio.emit(
-                "audience", self.current.audience_view(), to=client.sid, namespace=NAMESPACE
-            )
 
     def _seat_codes(self, match_id: int) -> dict[str, str]:
+        cached = self._seats.get(match_id)
+        if cached is not None:
+            return cached
         with self.sessions() as session:
             seats = session.scalars(
                 select(Seat).where(Seat.match_id == match_id, Seat.revoked.is_(False))
             )
-            return {s.side: s.code for s in seats}
-
-    def emit_audience(self, now: int | None = None) -> None:
-        service = self.current
-        if service is None:
-            return
-        service.audience_dirty = False
-        self._last_audience_ms = now if now is not None else self.clock()
-        payload = service.audience_view()
-        event_id = self.event["id"]
-        for room in (
-            rooms.room_host(event_id),
-            rooms.room_display(event_id),
-            rooms.room_audience(event_id),
-        ):
-            self.socketio.emit("audience", payload, to=room, namespace=NAMESPACE)
+            codes = self._seats[match_id] = {s.side: s.code for s in seats}
+            return codes
 
     def console(self) -> dict[str, Any]:
         """The host-only admin view of the current event."""
@@ -450,6 +509,8 @@ class LiveHub:
                     }
                     for s in seats
                 ],
+                "takeovers": self._takeovers.public(),
+                "tournament": self.tournament.console_view(),
                 "bank": self.questions.stats(),
                 "join_url": f"{self.public_url}/j",
                 "display_url": f"{self.public_url}/display",
@@ -466,7 +527,11 @@ class LiveHub:
 
     # --- commands ----------------------------------------------------------------------------
 
-    def sync(self, sid: str, raw: Any, received_ms: int) -> dict[str, Any]:
+    def sync(
+        self, sid: str, raw: Any, received_ms: int, sent_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Answer a clock-sync exchange. ``sent_ms``: the ``t2`` another process already
+        answered with (the fair-buzzing sample must hold the times the phone was sent)."""
         try:
             msg = parse_sync(raw)
         except ProtocolError as exc:
@@ -474,7 +539,10 @@ class LiveHub:
         client = self.clients.get(sid)
         if msg.rtt is not None and client is not None and client.device:
             self._rtt.setdefault(client.device, deque(maxlen=9)).append(msg.rtt)
-        return {"t0": msg.t0, "t1": received_ms, "t2": self.clock()}
+        sent_ms = self.clock() if sent_ms is None else sent_ms
+        if client is not None and client.role == "player" and client.device:
+            self.fair.sync(sid, client.device, msg.t0, received_ms, sent_ms, msg.prev, msg.rtt)
+        return {"t0": msg.t0, "t1": received_ms, "t2": sent_ms}
 
     def handle_command(self, sid: str, raw: Any, received_ms: int) -> dict[str, Any]:
         """Validate, de-duplicate and run one command; always returns an ack, never raises."""
@@ -495,6 +563,9 @@ class LiveHub:
                 ack = self._dispatch(client, cmd, received_ms)
             except ProtocolError as exc:
                 ack = exc.ack()
+                if exc.code == "forbidden":
+                    # A phone or the wall trying host or cross-seat commands: worth a look.
+                    log.warning("forbidden %s from %s (%s)", cmd.type, client.key, sid)
             except Exception:
                 log.exception("command %s from %s", cmd.type, client.key)
                 ack = error_ack("internal", "the server could not apply this command")
@@ -508,7 +579,11 @@ class LiveHub:
         tokens = min(float(RATE_BURST), tokens + (now_ms - last) * RATE_PER_S / 1000)
         if tokens < 1:
             self._buckets[key] = (tokens, now_ms)
+            if key not in self._limited:
+                self._limited.add(key)
+                log.warning("rate limiting %s", key)
             return False
+        self._limited.discard(key)
         self._buckets[key] = (tokens - 1, now_ms)
         return True
 
@@ -523,17 +598,19 @@ class LiveHub:
         if client.role == "host":
             if cmd.type in HOST_MATCH_COMMANDS:
                 return self._host_match_command(cmd, received_ms)
+            if cmd.type == "rotate_token":
+                return self._rotate_token(client, cmd)
             if cmd.type in HOST_ADMIN_COMMANDS:
                 extra = self._admin(cmd)
+                return {"ok": True, "seq": self.current.seq if self.current else 0, **extra}
+            if cmd.type in HOST_AUDIENCE_COMMANDS:
+                extra = self.audience.host_command(cmd)
                 return {"ok": True, "seq": self.current.seq if self.current else 0, **extra}
         elif client.role == "player" and cmd.type in PLAYER_COMMANDS:
             return self._player_command(client, cmd, received_ms)
         elif client.role == "audience" and cmd.type in AUDIENCE_COMMANDS:
-            service = self._live_service()
-            assert client.device is not None
-            service.guess(client.device, parse_choices(cmd.args))
-            self._poke()
-            return {"ok": True, "seq": service.seq}
+            extra = self.audience.phone_command(client, cmd, received_ms)
+            return {"ok": True, "seq": self.current.seq if self.current else 0, **extra}
         raise ProtocolError("forbidden", f"a {client.role} may not send {cmd.type}")
 
     def _live_service(self, finished_too: bool = False) -> MatchService:
@@ -542,15 +619,21 @@ class LiveHub:
             raise ProtocolError("no_match", "no match is live")
         return service
 
-    def _apply(self, service: MatchService, command: C.Command, now: int) -> list[dict[str, Any]]:
-        events = service.apply(command, now, self.sessions, self._on_change)
+    def _apply(
+        self, service: MatchService, command: C.Command, now: int, receipt: Any = None
+    ) -> list[dict[str, Any]]:
+        events = service.apply(command, now, self.sessions, self._on_change, receipt)
         if events:
             self._poke()
         return events
 
     def _on_change(self, service: MatchService, events: list[dict[str, Any]]) -> None:
+        # A tournament match's result moves the bracket before anyone sees the change.
+        self.tournament.after_match_change(service, events)
         if service is self.current:
             self.broadcast_state(pick_moment(events))
+            # After the broadcast: the contestants' state never waits for the audience's.
+            self.audience.on_match_change(service)
         if any(e["type"] in ("match_won", "match_ended", "undone") for e in events):
             self.emit_console()
 
@@ -568,7 +651,7 @@ class LiveHub:
         # A finished match still takes undo and override (the engine's phase table decides).
         service = self._live_service(finished_too=True)
         with service.lock:
-            if cmd.seq != service.seq:
+            if not service.material_seq <= cmd.seq <= service.seq:
                 raise ProtocolError(
                     "stale", f"based on seq {cmd.seq} but the match is at seq {service.seq}"
                 )
@@ -586,10 +669,16 @@ class LiveHub:
         assert client.device is not None
         command: C.Command
         if cmd.type == "buzz":
-            command = C.Buzz(device_id=client.device, press_at=parse_buzz(cmd.args))
+            press_at, press_local = parse_buzz(cmd.args)
+            with service.lock:  # the estimate must see the state the buzz is applied to
+                state = service.engine.state
+                command, receipt = self.fair.buzz(
+                    service.fair, state, client.device, press_at, press_local, received_ms
+                )
+                events = self._apply(service, command, received_ms, receipt)
         else:
             command = C.SubmitChoice(device_id=client.device, choices=parse_choices(cmd.args))
-        events = self._apply(service, command, received_ms)
+            events = self._apply(service, command, received_ms)
         return {"ok": True, "seq": service.seq, "events": [e["type"] for e in events]}
 
     # --- admin -------------------------------------------------------------------------------
@@ -597,6 +686,8 @@ class LiveHub:
     def _admin(self, cmd: Command) -> dict[str, Any]:
         args = validate_args(ADMIN_MODELS[cmd.type], cmd.args)
         with self.lock:
+            if cmd.type in TOURNAMENT_COMMANDS:
+                return self.tournament.admin(cmd.type, args)
             handler = getattr(self, f"_admin_{cmd.type}")
             result: dict[str, Any] = handler(args)
         return result
@@ -613,8 +704,10 @@ class LiveHub:
             self.event = _event_dict(row)
         self.current = None
         self.services = {}
+        self.tournament.load()
         self._regroup()
         self.broadcast_state()
+        self.audience.switch_event(self.event["id"])
         self.emit_console()
         return {"event_id": self.event["id"]}
 
@@ -648,7 +741,7 @@ class LiveHub:
                 event_id=self.event["id"],
                 red_id=args.red,
                 blue_id=args.blue,
-                rules=rules.to_dict(),
+                rules={**rules.to_dict(), COMPENSATION_KEY: args.compensation},
                 question_filter=question_filter,
                 seed=seed,
                 status="pending",
@@ -680,18 +773,87 @@ class LiveHub:
             ):
                 seat.revoked = True
                 unbind = seat.device_id or unbind
+                self._takeovers.forget_code(seat.code)
             code = _new_code(session)
             session.add(Seat(match_id=row.id, side=args.side, code=code))
+        self._seats.pop(args.match_id, None)
         service = self.services.get(args.match_id)
         if unbind and service is not None and service.engine.state.side_of(unbind) is not None:
             self._apply(service, C.UnbindDevice(unbind), self.clock())
-        for client in list(self.clients.values()):
-            if client.match_id == args.match_id and client.side == args.side:
-                # The old phone loses its seat; it reconnects and is told the code is gone.
-                self.socketio.server.disconnect(client.sid, namespace=NAMESPACE)
-                self.clients.pop(client.sid, None)
+        # The old phone loses its seat; if it reconnects it is told the code is gone.
+        self._cut_off(
+            lambda c: c.match_id == args.match_id and c.side == args.side,
+            "seat_reissued",
+            "the host gave this seat a new code",
+        )
         self.emit_console()
         return {"code": code}
+
+    def _admin_approve_takeover(self, args: Any) -> dict[str, Any]:
+        request = self._takeovers.find(args.match_id, args.side, args.device)
+        if request is None:
+            raise ProtocolError("not_found", "no such request is waiting")
+        with self.sessions.begin() as session:
+            seat = session.scalars(select(Seat).where(Seat.code == request.code)).first()
+            if seat is None or seat.revoked or seat.match.status not in ("pending", "live"):
+                self._takeovers.forget_code(request.code)
+                raise ProtocolError("conflict", "that seat code is no longer in use")
+            old, seat.device_id = seat.device_id, request.device
+        self._takeovers.approve(request)
+        service = self.services.get(request.match_id)
+        if service is not None:
+            # Unbind first: at no moment may both phones buzz for the side.
+            if old and service.engine.state.side_of(old) is not None:
+                self._apply(service, C.UnbindDevice(old), self.clock())
+            self._apply(service, C.BindDevice(Side(request.side), request.device), self.clock())
+        self._cut_off(
+            lambda c: c.match_id == request.match_id and c.side == request.side,
+            "seat_moved",
+            "the host moved this seat to another phone",
+        )
+        log.warning("seat %s moved to another phone by the host", request.code)
+        self.emit_console()
+        return {"code": request.code}
+
+    def _admin_deny_takeover(self, args: Any) -> dict[str, Any]:
+        request = self._takeovers.find(args.match_id, args.side, args.device)
+        if request is None:
+            raise ProtocolError("not_found", "no such request is waiting")
+        self._takeovers.deny(request)
+        log.warning("seat %s: the host refused another phone", request.code)
+        self.emit_console()
+        return {}
+
+    def _cut_off(self, which: Callable[[Client], bool], code: str, message: str) -> int:
+        """Tell the matching sockets why, then disconnect them; returns how many."""
+        gone = [c for c in list(self.clients.values()) if which(c)]
+        notice = {"v": VERSION, "code": code, "message": message}
+        for client in gone:
+            self.socketio.emit("notice", notice, to=client.sid, namespace=NAMESPACE)
+            self.socketio.server.disconnect(client.sid, namespace=NAMESPACE)
+            self.clients.pop(client.sid, None)
+        return len(gone)
+
+    def _rotate_token(self, client: Client, cmd: Command) -> dict[str, Any]:
+        """A fresh host token; every other host session is cut off and must use the new one.
+
+        The ack to the sender is the one message that ever carries a token."""
+        validate_args(ADMIN_MODELS["rotate_token"], cmd.args)
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self._host_token = token.encode()
+            cut = self._cut_off(
+                lambda c: c.role == "host" and c.sid != client.sid,
+                "token_rotated",
+                "the host token was changed: open the new host link",
+            )
+        log.warning("host token rotated by %s; %d other host session(s) cut off", client.sid, cut)
+        return {
+            "ok": True,
+            "seq": self.current.seq if self.current else 0,
+            "token": token,
+            "host_url": f"{self.public_url}/host?token={token}",
+        }
 
     def _admin_start_match(self, args: Any) -> dict[str, Any]:
         with self.sessions.begin() as session:
@@ -738,7 +900,8 @@ class LiveHub:
                 MatchRow.event_id == row.event_id, MatchRow.id <= row.id
             )
         )
-        rules = MatchRules.from_dict(row.rules)
+        engine_rules, compensation = split_fair_rules(row.rules)
+        rules = MatchRules.from_dict(engine_rules)
         sides = {
             side: {"name": c.name, "colour": SIDE_COLOURS[side], "contestant_id": c.id}
             for side, c in (("red", row.red), ("blue", row.blue))
@@ -753,21 +916,32 @@ class LiveHub:
             seed=row.seed,
             engine=Match(rules),
             lock=make_lock(self.async_mode),
+            fair=FairMatch(compensation),
         )
 
     def _codes_used_elsewhere(self, service: MatchService) -> set[str]:
-        """Question codes shown by the other matches of this event (from their logs)."""
+        """Question codes shown by the other matches of this event (from their logs) or put
+        to its audience."""
+        return self.question_codes_used(service.event_id, except_match=service.match_id)
+
+    def question_codes_used(self, event_id: int, except_match: int | None = None) -> set[str]:
+        """Question codes shown in the event's matches (but ``except_match``) or put to its
+        audience: a question drawn for a match or an audience round is new to the event."""
         with self.sessions() as session:
             commands = session.scalars(
                 select(MatchLogEntry.command)
                 .join(MatchRow, MatchLogEntry.match_id == MatchRow.id)
-                .where(MatchRow.event_id == service.event_id, MatchRow.id != service.match_id)
+                .where(MatchRow.event_id == event_id, MatchRow.id != except_match)
             ).all()
+        ids = [
+            str(command.get("question_id"))
+            for command in commands
+            if isinstance(command, dict) and command.get("type") == "show_question"
+        ]
         used: set[str] = set()
-        for command in commands:
-            if isinstance(command, dict) and command.get("type") == "show_question":
-                found = self.questions.get(str(command.get("question_id")))
-                used.add(found.code if found is not None else str(command.get("question_id")))
+        for question_id in [*ids, *self.audience.store.question_ids(event_id)]:
+            found = self.questions.get(question_id)
+            used.add(found.code if found is not None else question_id)
         return used
 
     def log_entries(self, match_id: int) -> list[MatchLogEntry]:
@@ -779,6 +953,18 @@ class LiveHub:
                     .order_by(MatchLogEntry.index)
                 )
             )
+
+
+def _last_ended(session: Session, event_id: int) -> MatchRow | None:
+    """The event's finished match that is still on the display: the last match to end, if it
+    finished (an aborted one returned the display to attract)."""
+    row = session.scalars(
+        select(MatchRow)
+        .where(MatchRow.event_id == event_id, MatchRow.status.in_(("finished", "aborted")))
+        .order_by(MatchRow.finished.desc(), MatchRow.id.desc())
+        .limit(1)
+    ).first()
+    return row if row is not None and row.status == "finished" else None
 
 
 def _event_dict(row: QuizEvent) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from quiz.models.live import DEVICE_MAX, SEAT_CODE_LENGTH
@@ -42,11 +42,50 @@ HOST_MATCH_COMMANDS = frozenset(
 )
 #: Host commands about the event, its contestants and matches (no ``seq``).
 HOST_ADMIN_COMMANDS = frozenset(
-    {"create_event", "add_contestant", "create_match", "issue_seat", "start_match", "abort_match"}
+    {
+        "create_event",
+        "add_contestant",
+        "create_match",
+        "issue_seat",
+        "start_match",
+        "abort_match",
+        "approve_takeover",
+        "deny_takeover",
+        "rotate_token",
+        # The tournament (两两抢答), carried out by quiz/live/tournament.py (§12).
+        "create_tournament",
+        "add_pairing",
+        "start_next_match",
+        "correct_result",
+        "clear_result",
+        "undo_tournament",
+    }
 )
 PLAYER_COMMANDS = frozenset({"buzz", "choice"})
-AUDIENCE_COMMANDS = frozenset({"guess"})
-ALL_COMMANDS = HOST_MATCH_COMMANDS | HOST_ADMIN_COMMANDS | PLAYER_COMMANDS | AUDIENCE_COMMANDS
+#: Audience phones (play-along, quiz/live/audience.py); ``guess`` is the older name of ``answer``.
+AUDIENCE_COMMANDS = frozenset({"answer", "guess", "nickname"})
+#: Host commands of audience play-along and prize draws (no ``seq``; quiz/live/audience.py).
+HOST_AUDIENCE_COMMANDS = frozenset(
+    {
+        "audience_settings",
+        "approve_nickname",
+        "audience_start",
+        "audience_next",
+        "audience_close",
+        "audience_stop",
+        "audience_screen",
+        "prepare_draw",
+        "run_draw",
+        "export_draws",
+    }
+)
+ALL_COMMANDS = (
+    HOST_MATCH_COMMANDS
+    | HOST_ADMIN_COMMANDS
+    | PLAYER_COMMANDS
+    | AUDIENCE_COMMANDS
+    | HOST_AUDIENCE_COMMANDS
+)
 
 
 class ProtocolError(Exception):
@@ -151,6 +190,8 @@ class CreateMatch(_Strict):
     rules: dict[str, Any] | None = None
     filter: dict[str, Any] | None = None
     seed: StrictStr | None = Field(default=None, max_length=200)
+    # Fair buzzing (docs/protocol.md §11): False ranks buzzes by plain arrival order.
+    compensation: StrictBool = True
 
 
 class IssueSeat(_Strict):
@@ -162,12 +203,66 @@ class MatchRef(_Strict):
     match_id: StrictInt
 
 
+class Takeover(_Strict):
+    match_id: StrictInt
+    side: Side
+    device: StrictStr = Field(pattern=DEVICE_RE.pattern)
+
+
+class NoArgs(_Strict):
+    pass
+
+
+# --- the tournament (§12) ----------------------------------------------------------------------
+
+PairingId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
+Games = Annotated[StrictInt, Field(ge=0, le=99)]
+Violations = Annotated[StrictInt, Field(ge=0, le=999)]
+ContestantPair = Annotated[list[StrictInt], Field(min_length=2, max_length=2)]
+
+
+class CreateTournament(_Strict):
+    format: Literal["single_elimination", "round_robin", "manual"]
+    entrants: list[StrictInt] = Field(min_length=2, max_length=256)
+    seed: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    shuffle: StrictBool = False
+    third_place: StrictBool = False
+    pairings: list[ContestantPair] = Field(default_factory=list, max_length=128)
+    rules: dict[str, Any] | None = None
+    filter: dict[str, Any] | None = None
+    replace: StrictBool = False
+
+
+class AddPairing(_Strict):
+    red: StrictInt
+    blue: StrictInt
+    round: StrictInt | None = Field(default=None, ge=1, le=999)
+
+
+class StartNextMatch(_Strict):
+    pairing: PairingId | None = None
+
+
+class PairingRef(_Strict):
+    pairing: PairingId
+
+
+class CorrectResult(_Strict):
+    pairing: PairingId
+    winner: Side
+    games: list[Games] = Field(min_length=2, max_length=2)
+    violations: list[Violations] = Field(default_factory=lambda: [0, 0], min_length=2, max_length=2)
+    forfeit: StrictBool = False
+
+
 class ShowQuestion(_Strict):
     question_id: StrictStr | None = Field(default=None, min_length=1, max_length=100)
 
 
 class Buzz(_Strict):
     press_at: StrictInt | None = None
+    # The press on the phone's own clock (performance.now() ms), converted by the server.
+    press_local: float | None = Field(default=None, allow_inf_nan=False, ge=-(2**53), le=2**53)
 
 
 ADMIN_MODELS: dict[str, type[_Strict]] = {
@@ -177,6 +272,15 @@ ADMIN_MODELS: dict[str, type[_Strict]] = {
     "issue_seat": IssueSeat,
     "start_match": MatchRef,
     "abort_match": MatchRef,
+    "approve_takeover": Takeover,
+    "deny_takeover": Takeover,
+    "rotate_token": NoArgs,
+    "create_tournament": CreateTournament,
+    "add_pairing": AddPairing,
+    "start_next_match": StartNextMatch,
+    "correct_result": CorrectResult,
+    "clear_result": PairingRef,
+    "undo_tournament": NoArgs,
 }
 
 
@@ -195,7 +299,8 @@ def parse_command(raw: Any) -> Command:
         raise ProtocolError("invalid", "a command must be an object")
     try:
         size = len(json.dumps(raw, ensure_ascii=False).encode())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
+        # RecursionError: nested thousands of levels deep, which no command is.
         raise ProtocolError("invalid", "a command must be plain JSON") from None
     if size > MAX_COMMAND_BYTES:
         raise ProtocolError("too_large", f"a command must be at most {MAX_COMMAND_BYTES} bytes")
@@ -233,14 +338,17 @@ def parse_choices(args: dict[str, Any]) -> tuple[str, ...]:
     return tuple(choices)
 
 
-def parse_buzz(args: dict[str, Any]) -> int | None:
-    return validate_args(Buzz, args).press_at  # type: ignore[no-any-return]
+def parse_buzz(args: dict[str, Any]) -> tuple[int | None, float | None]:
+    """``(press_at, press_local)`` of a buzz (docs/protocol.md §11)."""
+    buzz = validate_args(Buzz, args)
+    return buzz.press_at, buzz.press_local
 
 
 @dataclass(frozen=True)
 class Sync:
     t0: float
     rtt: float | None
+    prev: tuple[float, float] | None = None  # (t0, t3) of the phone's previous exchange
 
 
 def parse_sync(raw: Any) -> Sync:
@@ -254,13 +362,23 @@ def parse_sync(raw: Any) -> Sync:
         not isinstance(rtt, int | float) or isinstance(rtt, bool) or not 0 <= rtt <= 60_000
     ):
         raise ProtocolError("invalid", "rtt must be a number of ms from 0 to 60000")
-    return Sync(t0=t0, rtt=rtt)
+    prev = raw.get("prev")
+    if prev is not None:
+        times = [prev.get(k) for k in ("t0", "t3")] if isinstance(prev, dict) else []
+        if len(times) != 2 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= 2**53
+            for v in times
+        ):
+            raise ProtocolError("invalid", "prev must be {t0, t3}: numbers (client ms)")
+        prev = (float(times[0]), float(times[1]))
+    return Sync(t0=t0, rtt=rtt, prev=prev)
 
 
 __all__ = [
     "ADMIN_MODELS",
     "AUDIENCE_COMMANDS",
     "HOST_ADMIN_COMMANDS",
+    "HOST_AUDIENCE_COMMANDS",
     "HOST_MATCH_COMMANDS",
     "PLAYER_COMMANDS",
     "VERSION",

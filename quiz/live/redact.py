@@ -15,7 +15,8 @@ ROLES = ("host", "display", "player", "audience")
 REVEAL_PHASES = frozenset({"result", "finished"})
 ANSWER_KEYS = frozenset({"answer", "accepted", "explanation", "correct_choices"})
 # The seed would let anyone replay the question draw (and a seeded tie draw) in advance.
-PRIVATE_KEYS = frozenset({"device_id", "devices", "device", "seed"})
+# Buzz receipts ("fair") name devices and their network figures: the host console's alone.
+PRIVATE_KEYS = frozenset({"device_id", "devices", "device", "seed", "fair"})
 
 
 def _strip(value: Any, keys: frozenset[str]) -> Any:

@@ -25,7 +25,9 @@ from quiz.engine import (
     event_to_dict,
 )
 from quiz.engine import commands as C
+from quiz.fair import BuzzReceipt
 from quiz.live.concurrency import Lock
+from quiz.live.fairness import RECEIPT_TYPE, FairMatch
 from quiz.live.protocol import ProtocolError
 from quiz.live.questions import QuestionSource, QuestionView
 from quiz.models.live import Match as MatchRow
@@ -65,6 +67,10 @@ MOMENT_RANK = (
 _RANK = {name: i for i, name in enumerate(MOMENT_RANK)}
 #: Engine fields of the question in play that describe play, not the question itself.
 _QUESTION_SPEC_KEYS = ("id", "kind", "option_count", "answer", "answer_time_ms", "number")
+#: Events that leave the match as it was (a buzz or choice that does not count). A host
+#: command based on a state older only by these is not stale: a phone hammering its button
+#: must not make every host click bounce.
+IMMATERIAL_EVENTS = frozenset({"buzz_rejected"})
 GUESS_PHASES = frozenset({"question", "countdown", "buzzing", "arbitrating", "tie", "answering"})
 
 
@@ -90,6 +96,10 @@ class MatchService:
     guesses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     guess_question: str | None = None
     audience_dirty: bool = False
+    # Fair buzzing: the compensation switch and the buzz receipts (quiz/live/fairness.py).
+    fair: FairMatch = field(default_factory=FairMatch)
+    # The seq after the last change that was not only IMMATERIAL_EVENTS.
+    material_seq: int = 0
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -134,6 +144,7 @@ class MatchService:
             "paused": snap["paused"],
             "question": question,
             "engine": engine,
+            "fair": self.fair.view(self.rules),  # host only (quiz/live/redact.py)
         }
 
     def audience_view(self) -> dict[str, Any]:
@@ -160,10 +171,13 @@ class MatchService:
         now: int,
         sessions: sessionmaker[Session],
         on_change: Callable[[MatchService, list[dict[str, Any]]], None],
+        receipt: BuzzReceipt | None = None,
     ) -> list[dict[str, Any]]:
         """Apply, persist, then let ``on_change`` broadcast. Returns the events as dicts.
 
         Host commands the rules forbid raise :class:`ProtocolError` with the engine's code.
+        ``receipt`` is the pending receipt of a buzz; receipts the events settle are
+        persisted with them.
         """
         with self.lock:
             before = len(self.engine.log)
@@ -174,11 +188,16 @@ class MatchService:
             if not events:
                 return []
             dicts = [event_to_dict(e) for e in events]
+            fair = self.fair.expecting(receipt) if receipt is not None else self.fair
+            fair, receipts = fair.observe(command, now, events)
             try:
-                self._persist(sessions, before, dicts)
+                self._persist(sessions, before, dicts + receipts)
             except Exception:
                 self.engine = Match.replay(self.rules, self.engine.log[:before])
                 raise
+            self.fair = fair
+            if any(e["type"] not in IMMATERIAL_EVENTS for e in dicts):
+                self.material_seq = self.engine.seq
             self._track_question()
             on_change(self, dicts)
             return dicts
@@ -278,6 +297,20 @@ class MatchService:
         return command, found
 
 
+def material_seq(session: Session, match_id: int) -> int:
+    """:attr:`MatchService.material_seq` of a match, from its log (after a restart)."""
+    rows = session.execute(
+        select(MatchLogEntry.seq, MatchLogEntry.events)
+        .where(MatchLogEntry.match_id == match_id)
+        .order_by(MatchLogEntry.index.desc())
+    )
+    ignored = IMMATERIAL_EVENTS | {RECEIPT_TYPE}  # receipts are stored next to the events
+    for seq, events in rows:
+        if any(isinstance(e, dict) and e.get("type") not in ignored for e in events):
+            return int(seq)
+    return 0
+
+
 def load_log(session: Session, match_id: int) -> list[tuple[C.Command, int]]:
     rows = session.scalars(
         select(MatchLogEntry)
@@ -287,4 +320,11 @@ def load_log(session: Session, match_id: int) -> list[tuple[C.Command, int]]:
     return [(command_from_dict(row.command), row.now_ms) for row in rows]
 
 
-__all__ = ["SIDE_COLOURS", "MatchService", "load_log", "pick_moment"]
+__all__ = [
+    "IMMATERIAL_EVENTS",
+    "SIDE_COLOURS",
+    "MatchService",
+    "load_log",
+    "material_seq",
+    "pick_moment",
+]

@@ -1,16 +1,31 @@
 """SQLAlchemy 2 typed models: the database schema. Schema changes go through Alembic."""
 
+from quiz.models.audience import (
+    AudienceAnswer,
+    AudienceMember,
+    AudienceRound,
+    AudienceSettings,
+    PrizeDraw,
+)
 from quiz.models.bank import Question, QuestionVersion
 from quiz.models.base import Base
 from quiz.models.live import Contestant, Match, MatchLogEntry, QuizEvent, Seat
+from quiz.models.tournament import Tournament, TournamentMatch
 
 __all__ = [
+    "AudienceAnswer",
+    "AudienceMember",
+    "AudienceRound",
+    "AudienceSettings",
     "Base",
     "Contestant",
     "Match",
     "MatchLogEntry",
+    "PrizeDraw",
     "Question",
     "QuestionVersion",
     "QuizEvent",
     "Seat",
+    "Tournament",
+    "TournamentMatch",
 ]

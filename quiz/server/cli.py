@@ -42,6 +42,14 @@ from quiz.server.net import lan_addresses, make_listener, set_nodelay
 @click.option("--token", default=None, help="Host token (default: a fresh random one).")
 @click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
 @click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
+@click.option(
+    "--resume-deadlines",
+    type=click.Choice(["paused", "continue"]),
+    default="paused",
+    show_default=True,
+    help="After a restart, a running clock comes back paused (the host resumes) or continues "
+    "from its logged deadline.",
+)
 def serve(
     host: str,
     port: int,
@@ -53,6 +61,7 @@ def serve(
     token: str | None,
     public_url: str | None,
     quiet_qr: bool,
+    resume_deadlines: str,
 ) -> None:
     """Run the live quiz server (host console, LED display, phone buzzers)."""
     if bool(cert) != bool(key):
@@ -77,6 +86,7 @@ def serve(
             HOST_TOKEN=token,
             PUBLIC_URL=public_url,
             SOCKETIO_ASYNC_MODE=async_mode,
+            RESUME_DEADLINES=resume_deadlines,
         )
     )
     listener = make_listener(host, port)

@@ -5,38 +5,65 @@ Each handler is a few lines; every decision lives in :mod:`quiz.live`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 
 from quiz.extensions import socketio
-from quiz.live.hub import LiveHub
-from quiz.live.protocol import ProtocolError
+from quiz.live.cluster import Front
+from quiz.live.hub import NAMESPACE
+from quiz.live.protocol import ProtocolError, error_ack
+from quiz.sockets.wire import UNREADABLE
+
+log = logging.getLogger(__name__)
+#: Refusals worth a line in the log: someone without the token or with another's seat.
+SUSPICIOUS = frozenset({"unauthorized", "seat_taken", "takeover_pending", "unknown_seat"})
 
 
-def _hub() -> LiveHub:
-    hub: LiveHub = current_app.extensions["quiz.hub"]
-    return hub
+def _hub() -> Front:
+    # Behind a Redis message queue the cluster front forwards to the owning process.
+    front: Front = current_app.extensions.get("quiz.front") or current_app.extensions["quiz.hub"]
+    return front
 
 
 def _sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]
 
 
+def _replayed() -> bool:
+    """True when a connected client sent an event *named* connect or disconnect: the real
+    ones run while python-socketio holds the socket as pending, never as connected."""
+    return bool(socketio.server.manager.is_connected(_sid(), NAMESPACE))
+
+
+def _reserved_event() -> dict[str, Any]:
+    return error_ack("unknown_event", "connect and disconnect are not events a client sends")
+
+
 @socketio.on("connect")
-def on_connect(auth: Any = None) -> None:
+def on_connect(auth: Any = None) -> dict[str, Any] | None:
+    if _replayed():
+        return _reserved_event()
     try:
         _hub().connect(_sid(), auth)
     except ProtocolError as exc:
+        if exc.code in SUSPICIOUS:
+            role = auth.get("role") if isinstance(auth, dict) else None
+            log.warning("refused %r connect from %s: %s", role, request.remote_addr, exc.code)
         raise ConnectionRefusedError(
             exc.message, {"code": exc.code, "message": exc.message}
         ) from None
+    return None
 
 
 @socketio.on("disconnect")
-def on_disconnect(*_reason: Any) -> None:
+def on_disconnect(*_reason: Any) -> dict[str, Any] | None:
+    if _replayed():
+        return _reserved_event()
     _hub().disconnect(_sid())
+    return None
 
 
 @socketio.on("command")
@@ -49,6 +76,14 @@ def on_command(payload: Any = None, *_extra: Any) -> dict[str, Any]:
 def on_sync(payload: Any = None, *_extra: Any) -> dict[str, Any]:
     hub = _hub()
     return hub.sync(_sid(), payload, hub.clock())
+
+
+@socketio.on("*")
+def on_unknown(event: Any = None, *args: Any) -> dict[str, Any]:
+    # Only clients that asked for an ack see this; the others are simply ignored.
+    if event == UNREADABLE:
+        return error_ack("invalid", str(args[0] if args else "unreadable payload"))
+    return error_ack("unknown_event", f"unknown event {str(event)[:40]!r}: use command or sync")
 
 
 @socketio.on_error_default

@@ -181,8 +181,13 @@
   /* ------------------------------------------------------------------------ the socket */
 
   var listeners = { state: [], status: [], console: [], audience: [] };
+  /* Audience play-along and prize draws (docs/protocol.md §13): passed on as they come. */
+  var AUDIENCE_EVENTS = ["audience_round", "audience_you", "audience_screen", "audience_admin"];
+  AUDIENCE_EVENTS.forEach(function (name) {
+    listeners[name] = [];
+  });
   var socket = null;
-  var last = { seq: -1, eventId: null, matchId: null, role: null, resync: true, state: null };
+  var last = { seq: -1, eventId: null, matchId: null, role: null, resync: true, state: null, trev: null };
   var frozen = false; // set by the test render hook: socket states no longer render
   var connStatus = { status: "connecting", error: null };
 
@@ -216,8 +221,15 @@
     var matchId = state.match ? state.match.id : null;
     var seq = typeof state.seq === "number" ? state.seq : 0;
     var role = state.role || null;
+    // The tournament changes between matches, when seq does not move: its own revision
+    // (docs/protocol.md §12) makes such a state new.
+    var trev = state.tournament && typeof state.tournament.rev === "number" ? state.tournament.rev : null;
     var fresh =
-      last.resync || eventId !== last.eventId || matchId !== last.matchId || role !== last.role;
+      last.resync ||
+      eventId !== last.eventId ||
+      matchId !== last.matchId ||
+      role !== last.role ||
+      (trev != null && (last.trev == null || trev > last.trev));
     if (!fresh && seq <= last.seq) return false;
     // A seated phone may also get the audience's view of its own match while the server
     // regroups rooms at match start; within one match the side's view is never downgraded
@@ -225,7 +237,7 @@
     if (!last.resync && last.role === "player" && role === "audience" && matchId === last.matchId) {
       return false;
     }
-    last = { seq: seq, eventId: eventId, matchId: matchId, role: role, resync: false, state: state };
+    last = { seq: seq, eventId: eventId, matchId: matchId, role: role, resync: false, state: state, trev: trev };
     if (typeof state.now === "number") clock.rough = state.now - performance.now();
     return true;
   }
@@ -263,7 +275,9 @@
         cb(auth);
       },
       reconnectionDelay: 500,
-      reconnectionDelayMax: 3000,
+      // The LED wall must show the state within 1 s of the server being back
+      // (docs/reliability.md); phones back off further so hundreds do not retry in step.
+      reconnectionDelayMax: options.role === "display" ? 500 : 3000,
       timeout: 8000,
     });
     socket.on("connect", function () {
@@ -295,6 +309,11 @@
     });
     socket.on("audience", function (a) {
       emit("audience", a);
+    });
+    AUDIENCE_EVENTS.forEach(function (name) {
+      socket.on(name, function (m) {
+        emit(name, m);
+      });
     });
     if (syncTimer) window.clearInterval(syncTimer);
     syncTimer = window.setInterval(syncOnce, 2000);
@@ -465,6 +484,17 @@
 
   function sideName(side) {
     return side ? t("side." + side) : "";
+  }
+
+  /* The name of a tournament pairing for people: 决赛, 半决赛, 季军赛, 第2轮 … */
+  function pairingLabel(tour, pairing) {
+    if (pairing.id === "3P") return t("display.tour.third");
+    var left = tour.format === "single_elimination" ? tour.rounds - pairing.round : -1;
+    if (left === 0) return t("display.tour.final");
+    if (left === 1) return t("display.tour.semi");
+    if (left === 2) return t("display.tour.quarter");
+    if (left === 3) return t("display.tour.eighth");
+    return t("display.tour.round", { n: pairing.round });
   }
 
   /* Remaining whole seconds until a server-ms deadline (never negative). */
@@ -702,6 +732,12 @@
    * check included. */
   window.__quizDeliver = deliver;
 
+  /* Test hook (kept stable): hand the page an audience message (`audience`, `audience_round`,
+   * `audience_you`, `audience_screen`, `audience_admin`) as if it came from the server. */
+  window.__quizAudience = function (name, message) {
+    if (name === "audience" || AUDIENCE_EVENTS.indexOf(name) >= 0) emit(name, message);
+  };
+
   window.Quiz = {
     SIDES: SIDES,
     lang: lang,
@@ -735,6 +771,7 @@
     pressAt: pressAt,
     model: model,
     sideName: sideName,
+    pairingLabel: pairingLabel,
     categoryName: categoryName,
     secondsLeft: secondsLeft,
     fitText: fitText,

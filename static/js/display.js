@@ -10,6 +10,7 @@
   var t = Q.t;
   var $ = Q.$;
   var setText = Q.setText;
+  var el = Q.el;
 
   var stage = $("#stage");
   var current = null; // the model last rendered
@@ -189,15 +190,19 @@
   function render(state) {
     var m = Q.model(state);
     current = m;
-    Q.setPhase(m.phase);
-    var attract = !m.match;
+    noteMatchEnd(m);
+    var tour = tourShown(m, state && state.tournament) ? state.tournament : null;
+    Q.setPhase(tour ? "tournament" : m.phase);
+    var attract = !m.match && !tour;
     $("#attract").hidden = !attract;
+    $("#tour").hidden = !tour;
     var ev = m.event || {};
     setText($("#event-title"), ev.title || t("app.title"));
     setText($("#slogan"), ev.slogan || t("slogan.default"));
+    if (tour) renderTour(tour, ev);
     if (attract) {
       renderAttract(state);
-    } else {
+    } else if (m.match) {
       setText($("#match-label"), matchLabel(m));
       renderSides(m);
       renderQuestion(m);
@@ -207,7 +212,260 @@
     }
     tickTimer();
     Q.fitAll(stage);
+    if (tour) fitTour();
     playMoment(m);
+  }
+
+  /* ------------------------------------------------------------------ the tournament */
+
+  /* Between matches the wall shows the tournament (docs/protocol.md §12): the bracket of a
+   * knockout, else the standings, with the next pairing highlighted. A match that has just
+   * ended keeps the wall for TOUR_AFTER_MS first, so everyone sees who won it; a wall that
+   * connects after the end shows the tournament at once. */
+  var TOUR_AFTER_MS = 8000;
+  var BRACKET_FIRST_MAX = 8; // first round shown has at most this many matches
+  var STANDINGS_MAX = 10;
+  var endedAt = {}; // match id -> Date.now() when its end was seen live
+  var tourKey = null; // the tournament view on the wall (JSON), to rebuild only on change
+  var shownTour = null;
+  var dropTo = 0; // bracket rounds before this one are left off (the wall is too small)
+  var shownFirst = 1; // the first round the bracket shows
+  var canDrop = false; // that round is decided and a later one exists
+
+  function noteMatchEnd(m) {
+    var type = m.moment && m.moment.type;
+    if ((type !== "match_won" && type !== "match_ended") || endedAt[m.matchId] != null) return;
+    endedAt[m.matchId] = Date.now();
+    window.setTimeout(function () {
+      var last = Q.lastState();
+      if (last) render(last);
+    }, TOUR_AFTER_MS + 50);
+  }
+
+  function tourShown(m, tour) {
+    if (!tour || !Array.isArray(tour.matches)) return false;
+    if (!m.match) return true;
+    if (m.phase !== "finished") return false;
+    var seen = endedAt[m.matchId];
+    return seen == null || Date.now() - seen >= TOUR_AFTER_MS;
+  }
+
+  function findPairing(tour, id) {
+    for (var i = 0; i < tour.matches.length; i++) if (tour.matches[i].id === id) return tour.matches[i];
+    return null;
+  }
+
+  function renderTour(tour, ev) {
+    var knockout = tour.format === "single_elimination";
+    var title = knockout ? "display.tour.knockout" : tour.format === "round_robin" ? "display.tour.round_robin" : "display.tour.manual";
+    setText($("#tour-title"), t(title));
+    setText($("#tour-event"), ev.title || t("app.title"));
+    var key = JSON.stringify(tour);
+    if (key !== tourKey) {
+      tourKey = key;
+      shownTour = tour;
+      dropTo = 0;
+      buildTour();
+      renderTourFoot(tour);
+    }
+  }
+
+  function buildTour() {
+    var tour = shownTour;
+    Q.fill($("#tour-body"), tour.format === "single_elimination" ? bracket(tour) : standings(tour));
+  }
+
+  function renderTourFoot(tour) {
+    var foot = $("#tour-foot");
+    var box = $("#tour-next");
+    var next = tour.next ? findPairing(tour, tour.next) : null;
+    foot.classList.toggle("is-champion", !!(tour.finished && tour.champion));
+    if (tour.finished && tour.champion) {
+      Q.fill(box, [
+        el("span", { class: "tn-label", text: "★ " + t("display.tour.champion") + " " }),
+        el("span", { class: "tn-name", text: tour.champion.name }),
+      ]);
+    } else if (next && next.red && next.blue) {
+      Q.fill(box, [
+        el("span", { class: "tn-label", text: t("display.tour.next", { label: Q.pairingLabel(tour, next) }) + " " }),
+        el("span", { class: "tn-red", text: next.red.name }),
+        el("span", { class: "tn-vs", text: " " + t("display.tour.vs") + " " }),
+        el("span", { class: "tn-blue", text: next.blue.name }),
+      ]);
+    } else {
+      Q.fill(box, [el("span", { text: t("display.tour.waiting") })]);
+    }
+  }
+
+  /* Columns of the knockout, then the third-place match in a column of its own. A big draw
+   * starts at a later round; so does a small wall whose names would not fit, once the
+   * rounds left off are decided (their winners are in the next column). Columns still
+   * without names are narrower. */
+  function bracket(tour) {
+    var byRound = {};
+    var third = null;
+    tour.matches.forEach(function (mt) {
+      if (mt.id === "3P") third = mt;
+      else (byRound[mt.round] = byRound[mt.round] || []).push(mt);
+    });
+    var first = Math.max(1, dropTo);
+    while (byRound[first + 1] && byRound[first].length > BRACKET_FIRST_MAX) first++;
+    shownFirst = first;
+    canDrop = !!byRound[first + 1] && byRound[first].every(function (mt) {
+      return mt.status === "done" || mt.status === "bye";
+    });
+    var slots = byRound[first].length;
+    // A box is at most a quarter of the column: a small draw does not get giant boxes.
+    var height = Math.min(90 / slots, 24) + "%";
+    var cols = [];
+    for (var r = first; r <= tour.rounds; r++) {
+      cols.push(column(Q.pairingLabel(tour, { id: "", round: r }), byRound[r] || [], tour, height, false));
+    }
+    if (third) cols.push(column(t("display.tour.third"), [third], tour, height, true));
+    var grid = el("div", { class: "tb" }, cols);
+    grid.style.gridTemplateColumns = cols
+      .map(function (col) {
+        return "minmax(0, " + (col.querySelector(".tb-side:not(.is-empty)") ? 1 : 0.55) + "fr)";
+      })
+      .join(" ");
+    return grid;
+  }
+
+  function column(label, matches, tour, height, isThird) {
+    return el("div", { class: "tb-col" + (isThird ? " is-third" : "") }, [
+      el("div", { class: "tb-round", "data-fit": "2.8", text: label }),
+      el(
+        "div",
+        { class: "tb-slots" },
+        matches.map(function (mt) {
+          var cls = "tb-match is-" + mt.status;
+          if (mt.id === tour.next) cls += " is-next";
+          if (mt.id === tour.live) cls += " is-live";
+          return el("div", { class: cls, "data-pairing": mt.id, style: "height:" + height }, [
+            bracketSide(mt, "red"),
+            bracketSide(mt, "blue"),
+          ]);
+        }),
+      ),
+    ]);
+  }
+
+  function bracketSide(mt, side) {
+    var who = mt[side];
+    var result = mt.result;
+    var cls = "tb-side tb-" + side;
+    var name = who ? who.name : t(mt.status === "bye" ? "display.tour.bye" : "display.tour.tbd");
+    if (!who) cls += " is-empty";
+    if (result) cls += result.winner === side ? " is-winner" : " is-loser";
+    return el("div", { class: cls }, [
+      el("div", { class: "tb-seed", text: who ? who.seeding : "" }),
+      el("div", { class: "tb-name", text: name }),
+      el("div", { class: "tb-score", text: result ? result.games[side === "red" ? 0 : 1] : "" }),
+    ]);
+  }
+
+  var STANDING_COLUMNS = [
+    ["rank", "is-rank"],
+    ["name", "is-name"],
+    ["played", ""],
+    ["wins", ""],
+    ["losses", ""],
+    ["games_won", ""],
+    ["games_lost", ""],
+    ["violations", ""],
+    ["decided_by", "is-by"],
+  ];
+
+  function standings(tour) {
+    var rows = (tour.standings || []).slice(0, STANDINGS_MAX);
+    var next = tour.next ? findPairing(tour, tour.next) : null;
+    var playing = next ? [next.red && next.red.id, next.blue && next.blue.id] : [];
+    var champion = tour.finished && tour.champion ? tour.champion.id : null;
+    var head = el(
+      "div",
+      { class: "ts-row is-head" },
+      STANDING_COLUMNS.map(function (c) {
+        return el("div", { class: "ts-cell " + c[1], text: t("display.tour.col." + c[0]) });
+      }),
+    );
+    var body = rows.map(function (row) {
+      var cls = "ts-row";
+      if (playing.indexOf(row.entrant) >= 0) cls += " is-next";
+      if (row.entrant === champion) cls += " is-champion";
+      return el(
+        "div",
+        { class: cls, "data-entrant": row.entrant },
+        STANDING_COLUMNS.map(function (c) {
+          var value = row[c[0]];
+          // Wins order the table; the column names only what broke a tie.
+          if (c[0] === "decided_by") value = value && value !== "wins" ? t("display.tour.by." + value) : "";
+          return el("div", { class: "ts-cell " + c[1], text: value });
+        }),
+      );
+    });
+    var table = el("div", { class: "ts" }, [head].concat(body));
+    table.style.gridTemplateRows = "repeat(" + (body.length + 1) + ", minmax(0, 1fr))";
+    return table;
+  }
+
+  /* Text sizes from the boxes the layout gave: a name takes most of its row's height and
+   * shrinks (or wraps, when one line would be much smaller) until it fits. If a bracket name
+   * cannot fit, decided rounds are left off and the rest is laid out again. `fresh` (after a
+   * resize) starts again from the whole bracket. */
+  function fitTour(fresh) {
+    if (fresh && dropTo) {
+      dropTo = 0;
+      buildTour();
+      Q.fitAll($("#tour"));
+    }
+    for (var attempt = 0; attempt < 8; attempt++) {
+      if (fitTourText() || !canDrop || shownTour.format !== "single_elimination") return;
+      dropTo = shownFirst + 1;
+      buildTour();
+      Q.fitAll($("#tour"));
+    }
+  }
+
+  function fitTourText() {
+    var fitted = true;
+    Q.$all(".tb-match", stage).forEach(function (box) {
+      var row = box.clientHeight / 2;
+      box.style.fontSize = Math.max(6, Math.min(row * 0.58, box.clientWidth * 0.1)) + "px";
+      Q.$all(".tb-name", box).forEach(function (node) {
+        fitted = fitName(node) && fitted;
+      });
+    });
+    Q.$all(".ts-row", stage).forEach(function (row) {
+      row.style.fontSize = Math.max(6, row.clientHeight * 0.5) + "px";
+      Q.$all(".ts-cell", row).forEach(function (node) {
+        fitted = fitName(node) && fitted;
+      });
+    });
+    return fitted;
+  }
+
+  /* Returns whether the text fits its box at the size it ends with. */
+  function fitName(node) {
+    node.style.fontSize = "";
+    node.style.whiteSpace = "nowrap";
+    var max = parseFloat(window.getComputedStyle(node).fontSize);
+    var size = Q.fitText(node, max, 6);
+    var line = fits(node);
+    var wraps = node.classList.contains("tb-name") || node.classList.contains("is-name");
+    if (wraps && (size < 0.7 * max || !line)) {
+      node.style.whiteSpace = "normal";
+      var wrapped = Q.fitText(node, max, 6);
+      // Wrapped text stays if it is what fits, or if it is clearly bigger.
+      if (!(fits(node) && (!line || wrapped > size * 1.1))) {
+        node.style.whiteSpace = "nowrap";
+        Q.fitText(node, max, 6);
+      }
+    }
+    return fits(node);
+  }
+
+  function fits(node) {
+    return node.scrollWidth <= node.clientWidth && node.scrollHeight <= node.clientHeight;
   }
 
   /* ------------------------------------------------------------------ moments */
@@ -336,6 +594,7 @@
     if (resizeTimer) window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(function () {
       Q.fitAll(stage);
+      if (!$("#tour").hidden) fitTour(true);
       tickTimer();
     }, 80);
   });
@@ -345,6 +604,287 @@
     });
   }
   window.setInterval(tickTimer, 100);
+
+  /* ------------------------------------------------------------------ audience layer */
+
+  /* Audience play-along and prize draws over the arena (docs/protocol.md §13): an
+   * audience-only question, the audience's result (share correct, a bar chart per option,
+   * the fastest correct nicknames), the leaderboard, and the prize draw with its animation.
+   * The server says what to show (`audience_screen`); the question and result come in
+   * `audience_round`, the live count in `audience`. */
+  var aud = { screen: null, round: null, count: null, notBefore: 0, draw: null, undrawn: {}, roll: null };
+  var AUD_FASTEST = 5;
+  var AUD_WINNERS_MAX = 24;
+  var AUD_ROLL_MS = 2600;
+  var AUD_ROLL_STEP_MS = 70;
+  var audTimer = null;
+
+  function audView() {
+    var sc = aud.screen;
+    var r = aud.round;
+    if (!sc || sc.screen === "match") return null;
+    if (Date.now() < aud.notBefore) return null;
+    if (sc.screen === "question") {
+      if (r && r.match_id == null && r.status === "closed" && r.result) return "result";
+      return "question";
+    }
+    if (sc.screen === "result") return r && r.result ? "result" : null;
+    if (sc.screen === "leaderboard") return "leaderboard";
+    if (sc.screen === "draw") return sc.draw ? "draw" : null;
+    return null;
+  }
+
+  function audStageName(stage) {
+    if (!stage) return "";
+    return t(stage.kind === "match" ? "display.aud.stage_match" : "display.aud.stage_quiz", { n: stage.number });
+  }
+
+  function audQuestion() {
+    var r = aud.round && aud.round.match_id == null && aud.round.status === "open" ? aud.round : null;
+    var quiz = aud.screen && aud.screen.quiz;
+    var n = (quiz ? quiz.asked : 0) + (r ? 1 : 0);
+    setText($("#aud-title"), r ? t("display.aud.question_title", { n: n }) : t("display.aud.quiz"));
+    var q = r ? r.question : null;
+    setText($("#aud-sub"), q ? [Q.categoryName(q.category), t("display.difficulty", { n: q.difficulty })].join(" · ") : "");
+    var prompt = $("#aud-prompt");
+    prompt.classList.toggle("is-placeholder", !q);
+    setText(prompt, q ? Q.pick(q.prompt) : t("display.waiting_question"));
+    var list = $("#aud-options");
+    list.className = "aud-options count-" + (q ? q.options.length : 0);
+    Q.fill(
+      list,
+      (q ? q.options : []).map(function (o) {
+        return el("li", { class: "aud-opt" }, [
+          el("span", { class: "aud-opt-key", text: o.key }),
+          el("span", { class: "aud-opt-text", "data-fit": "5.5", "data-fit-group": "aud-opts", text: Q.pick(o) }),
+        ]);
+      }),
+    );
+    audQuestionFoot();
+  }
+
+  function audQuestionFoot() {
+    var r = aud.round;
+    var parts = [];
+    if (r && r.status === "open" && r.deadline != null) {
+      var left = Q.secondsLeft(r.deadline);
+      parts.push(left > 0 ? t("display.aud.seconds_left", { n: left }) : t("display.aud.time_up"));
+    }
+    var c = aud.count;
+    if (r && c && c.round === r.round) parts.push(t("display.aud.count", { n: c.count }));
+    if (!parts.length) parts.push(audJoinHint());
+    setText($("#aud-status"), parts.join(" · "));
+  }
+
+  function audJoinHint() {
+    var url = (Q.page.join_url || "").replace(/^https?:\/\//, "");
+    return t("display.aud.join", { url: url });
+  }
+
+  function audResult() {
+    var r = aud.round;
+    var res = r.result;
+    setText($("#aud-title"), t("display.aud.result_title"));
+    setText($("#aud-sub"), Q.pick(r.question.prompt));
+    setText($("#aud-share-num"), Math.round(res.share_correct * 100) + "%");
+    setText($("#aud-share-count"), t("display.aud.correct_of", { correct: res.correct, answered: res.answered }));
+    var most = 1;
+    r.question.options.forEach(function (o) {
+      most = Math.max(most, res.distribution[o.key] || 0);
+    });
+    Q.fill(
+      $("#aud-bars"),
+      r.question.options.map(function (o) {
+        var n = res.distribution[o.key] || 0;
+        var right = res.key.indexOf(o.key) >= 0;
+        var share = res.answered ? Math.round((100 * n) / res.answered) : 0;
+        var fill = el("div", { class: "aud-bar-fill" });
+        fill.style.width = Math.round((100 * n) / most) + "%";
+        return el("li", { class: "aud-bar" + (right ? " is-right" : ""), "data-key": o.key }, [
+          el("span", { class: "aud-bar-key", "data-fit": "5", "data-fit-group": "aud-bar-keys", text: right ? "✓" + o.key : o.key }),
+          el("div", { class: "aud-bar-track" }, [
+            fill,
+            el("span", { class: "aud-bar-text", "data-fit": "4.2", "data-fit-group": "aud-bar-texts", text: Q.pick(o) }),
+          ]),
+          el("span", { class: "aud-bar-num", "data-fit": "4.2", "data-fit-group": "aud-bar-nums", text: n + " · " + share + "%" }),
+        ]);
+      }),
+    );
+    var fastest = res.fastest.slice(0, AUD_FASTEST);
+    Q.fill(
+      $("#aud-fastest"),
+      fastest.length
+        ? fastest.map(function (f, i) {
+            var secs = (f.t_ms / 1000).toFixed(1);
+            return el("li", { class: "aud-fast", "data-fit": "3.6", "data-fit-group": "aud-fast", text: i + 1 + ". " + Q.pick(f.name) + " " + t("display.aud.seconds", { n: secs }) });
+          })
+        : [el("li", { class: "aud-fast", "data-fit": "3.6", "data-fit-group": "aud-fast", text: t("display.aud.nobody_fast") })],
+    );
+    var keys = r.question.options
+      .filter(function (o) {
+        return res.key.indexOf(o.key) >= 0;
+      })
+      .map(function (o) {
+        return o.key + " " + Q.pick(o);
+      });
+    setText($("#aud-status"), t("display.aud.key", { key: keys.join("；") }));
+  }
+
+  function audBoard() {
+    var board = aud.screen.leaderboard || { rows: [], phones: 0 };
+    setText($("#aud-title"), t("display.aud.board_title"));
+    setText($("#aud-sub"), t("display.aud.players", { n: board.phones }));
+    var rows = board.rows || [];
+    var list = $("#aud-rows");
+    list.classList.toggle("is-empty", !rows.length);
+    Q.fill(
+      list,
+      rows.length
+        ? rows.map(function (row) {
+            return el("li", { class: "aud-row" + (row.rank <= 3 ? " is-top" : "") }, [
+              el("span", { class: "aud-rank", "data-fit": "5", "data-fit-group": "aud-ranks", text: row.rank }),
+              el("span", { class: "aud-name", "data-fit": "5", "data-fit-group": "aud-names", text: Q.pick(row.name) }),
+              el("span", { class: "aud-points", "data-fit": "5", "data-fit-group": "aud-points", text: t("display.aud.points", { n: row.points }) }),
+            ]);
+          })
+        : [el("li", { class: "aud-empty", "data-fit": "6", text: t("display.aud.empty_board") })],
+    );
+    setText($("#aud-status"), audJoinHint());
+  }
+
+  function audDraw() {
+    var d = aud.screen.draw;
+    setText($("#aud-title"), t("display.aud.draw_title"));
+    setText($("#aud-sub"), t("display.aud.prize_count", { n: d.count }));
+    setText($("#aud-prize"), d.prize);
+    var rule = d.eligibility.stage
+      ? t("display.aud.rule_stage", { stage: audStageName(d.eligibility.stage), n: d.eligibility.min_correct })
+      : t("display.aud.rule_event", { n: d.eligibility.min_correct });
+    setText($("#aud-draw-meta"), t("display.aud.eligible", { n: d.eligible_count }) + " · " + rule);
+    var commitment = (d.commitment.match(/.{1,8}/g) || []).join(" ");
+    setText($("#aud-commit"), t("display.aud.commitment", { hash: commitment }));
+    if (!d.drawn) {
+      aud.undrawn[d.id] = true;
+      audStopRoll();
+      audShow("wait");
+      setText($("#aud-wait"), t("display.aud.waiting_draw"));
+      setText($("#aud-status"), d.public_input ? t("display.aud.public_input", { value: d.public_input }) : t("display.aud.waiting_draw"));
+      return;
+    }
+    if (aud.undrawn[d.id] && !aud.roll) {
+      // Seen before it was drawn: the wall rolls names for a moment, then the winners.
+      delete aud.undrawn[d.id];
+      audRoll(d);
+      return;
+    }
+    if (aud.roll) return;
+    audWinners(d);
+  }
+
+  function audShow(which) {
+    $("#aud-wait").hidden = which !== "wait";
+    $("#aud-roll").hidden = which !== "roll";
+    $("#aud-winners").hidden = which !== "winners";
+  }
+
+  function audRoll(d) {
+    var names = (d.sample && d.sample.length ? d.sample : d.winners) || [];
+    var node = $("#aud-roll");
+    var started = Date.now();
+    audShow("roll");
+    setText($("#aud-status"), t("display.aud.drawing"));
+    Q.sound.play("open");
+    aud.roll = window.setInterval(function () {
+      if (Date.now() - started >= AUD_ROLL_MS) {
+        audStopRoll();
+        Q.sound.play("match_won");
+        renderAud();
+        return;
+      }
+      setText(node, names.length ? names[Math.floor(Math.random() * names.length)] : "…");
+      Q.fitText(node, 12 * Math.min(window.innerWidth, window.innerHeight) / 100, 6);
+    }, AUD_ROLL_STEP_MS);
+  }
+
+  function audStopRoll() {
+    if (aud.roll) window.clearInterval(aud.roll);
+    aud.roll = null;
+  }
+
+  function audWinners(d) {
+    var winners = d.winners || [];
+    var shown = winners.slice(0, winners.length > AUD_WINNERS_MAX ? AUD_WINNERS_MAX - 1 : AUD_WINNERS_MAX);
+    var cells = shown.map(function (name) {
+      return el("li", { class: "aud-winner", "data-fit": "6", "data-fit-group": "aud-winners", text: name });
+    });
+    if (winners.length > shown.length) {
+      cells.push(el("li", { class: "aud-winner is-more", "data-fit": "6", "data-fit-group": "aud-winners", text: t("display.aud.more_winners", { n: winners.length - shown.length }) }));
+    }
+    var n = Math.max(1, cells.length);
+    var wide = window.innerWidth / Math.max(1, window.innerHeight) > 2.4;
+    var cols = n <= 2 ? n : n <= 4 ? 2 : n <= 9 ? 3 : n <= 16 ? 4 : 6;
+    if (wide) cols = Math.min(n, cols * 2);
+    var list = $("#aud-winners");
+    list.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+    list.style.gridTemplateRows = "repeat(" + Math.ceil(n / cols) + ", minmax(0, 1fr))";
+    Q.fill(list, cells);
+    audShow("winners");
+    setText($("#aud-status"), t("display.aud.winners"));
+  }
+
+  function renderAud() {
+    var view = audView();
+    var layer = $("#aud");
+    layer.hidden = !view;
+    document.body.dataset.audience = view || "";
+    $("#aud-question").hidden = view !== "question";
+    $("#aud-result").hidden = view !== "result";
+    $("#aud-board").hidden = view !== "leaderboard";
+    $("#aud-draw").hidden = view !== "draw";
+    if (view !== "draw") audStopRoll();
+    if (!view) return;
+    if (view === "question") audQuestion();
+    else if (view === "result") audResult();
+    else if (view === "leaderboard") audBoard();
+    else audDraw();
+    Q.fitAll(layer);
+  }
+
+  Q.on("audience_screen", function (sc) {
+    if (!sc || typeof sc.screen !== "string") return;
+    var was = aud.screen;
+    aud.screen = sc;
+    // A match's own verdict stays on the wall for a moment before the audience's result.
+    if (sc.show_after_ms > 0 && (!was || was.screen !== sc.screen)) {
+      aud.notBefore = Date.now() + sc.show_after_ms;
+      if (audTimer) window.clearTimeout(audTimer);
+      audTimer = window.setTimeout(renderAud, sc.show_after_ms + 20);
+    } else if (!sc.show_after_ms) {
+      aud.notBefore = 0;
+    }
+    renderAud();
+  });
+
+  Q.on("audience_round", function (r) {
+    if (!r || typeof r.round !== "string") return;
+    aud.round = r;
+    renderAud();
+  });
+
+  Q.on("audience", function (c) {
+    if (!c || typeof c !== "object") return;
+    aud.count = c;
+    if (document.body.dataset.audience === "question") audQuestionFoot();
+  });
+
+  window.setInterval(function () {
+    if (document.body.dataset.audience === "question") audQuestionFoot();
+  }, 250);
+
+  window.addEventListener("resize", function () {
+    // After the page's own refit (80 ms): the winners' grid depends on the wall's shape.
+    if (!$("#aud").hidden) window.setTimeout(renderAud, 90);
+  });
 
   Q.on("status", function (s) {
     if (!Q.lastState()) Q.setPhase("connecting");

@@ -541,6 +541,7 @@
         }),
     );
     renderSeats();
+    renderTournament(c);
   }
 
   /* Seats of the live match and of pending ones: code, QR, phone presence, re-issue. */
@@ -628,12 +629,9 @@
     return v;
   }
 
-  $("#match-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var red = parseInt($("#match-red").value, 10);
-    var blue = parseInt($("#match-blue").value, 10);
-    if (isNaN(red) || isNaN(blue)) return showError(t("host.error.pick_both"));
-    if (red === blue) return showError(t("host.error.same_contestant"));
+  /* The rules and question filter of the "new match" form, or null (with the error shown):
+   * used for a single match and for every match of a tournament. */
+  function matchSettings() {
     var games = intField("#rule-games", 1, 9);
     var answer = intField("#rule-answer", 1, 600);
     var windowS = intField("#rule-window", 1, 600);
@@ -662,8 +660,618 @@
     if (dmin > dmax) return showError(t("host.error.difficulty_range"));
     var filter = { difficulty: [dmin, dmax] };
     if (cats.length && cats.length < boxes.length) filter.categories = cats;
+    return { rules: rules, filter: filter };
+  }
+
+  $("#match-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var red = parseInt($("#match-red").value, 10);
+    var blue = parseInt($("#match-blue").value, 10);
+    if (isNaN(red) || isNaN(blue)) return showError(t("host.error.pick_both"));
+    if (red === blue) return showError(t("host.error.same_contestant"));
+    var settings = matchSettings();
+    if (!settings) return;
     // The server issues both seat codes with the match; they appear under the seats.
-    send("create_match", { red: red, blue: blue, rules: rules, filter: filter });
+    send("create_match", { red: red, blue: blue, rules: settings.rules, filter: settings.filter });
+  });
+
+  /* ------------------------------------------------------------------ the tournament */
+
+  /* The tournament card (docs/protocol.md §12): import a contestant list, create the
+   * schedule from the ticked contestants in list order (or drawn), then start each next
+   * pairing, correct or clear results and undo. A pairing's match records its result by
+   * itself when it ends. */
+  var tour = null; // console.tournament
+  var tourReplacing = false; // the host asked to start the tournament over
+  var tourEditing = null; // the pairing whose result form is open
+  var entrantTicks = {}; // contestant id -> ticked
+
+  function tourIsLive() {
+    return !!(tour && tour.live);
+  }
+
+  function renderTournament(c) {
+    tour = c.tournament || null;
+    var contestants = c.contestants || [];
+    Q.fill(
+      $("#tour-entrants"),
+      contestants.map(function (p) {
+        return el("label", {}, [
+          el("input", {
+            type: "checkbox",
+            value: String(p.id),
+            checked: entrantTicks[p.id] !== false,
+            "data-testid": "tour-entrant-" + p.id,
+            onchange: function (e) {
+              entrantTicks[p.id] = e.target.checked;
+            },
+          }),
+          " " + p.name,
+        ]);
+      }),
+    );
+    var usable = tour && Array.isArray(tour.matches);
+    $("#tour-form").hidden = !!usable && !tourReplacing;
+    var panel = $("#tour-panel");
+    panel.hidden = !usable;
+    if (!usable) {
+      Q.fill(panel, []);
+      if (tour && tour.broken) showError(t("host.tour.broken"));
+      return;
+    }
+    Q.fill(panel, [tourSummary(), tourActions()].concat(tourAddPairing(), [tourTable(), tourMatches()]));
+  }
+
+  function entrantName(id) {
+    var list = (tour && tour.entrants) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i].name;
+    return "#" + id;
+  }
+
+  function tourSummary() {
+    var parts = [t("host.tour.format." + tour.format), t("host.tour.count", { n: tour.entrants.length })];
+    if (tour.draw_seed) parts.push(t("host.tour.drawn", { seed: tour.draw_seed }));
+    var children = [el("div", { class: "ht-summary", text: parts.join(" · ") })];
+    if (tour.finished && tour.champion) {
+      children.push(el("div", { class: "ht-champion", "data-testid": "tour-champion", text: "★ " + t("display.tour.champion") + " " + tour.champion.name }));
+    }
+    return el("div", {}, children);
+  }
+
+  function tourActions() {
+    var next = tour.next ? tourPairing(tour.next) : null;
+    var startLabel = next
+      ? t("host.tour.start_next", { label: Q.pairingLabel(tour, next), red: next.red.name, blue: next.blue.name })
+      : t("host.tour.none_ready");
+    var last = tour.undo && tour.undo.last;
+    var buttons = [
+      el("button", {
+        type: "button",
+        class: "h-btn is-ok",
+        "data-testid": "tour-start-next",
+        disabled: !next || tourIsLive() || !!(current && current.match && current.match.status === "live"),
+        text: startLabel,
+        onclick: function () {
+          send("start_next_match", {});
+        },
+      }),
+      el("button", {
+        type: "button",
+        class: "h-btn",
+        "data-testid": "tour-undo",
+        disabled: !last || tourIsLive(),
+        text: t("host.tour.undo"),
+        onclick: function () {
+          var text = t("host.tour.confirm_undo", { action: t("host.tour.action." + last.action), match: pairingText(last.match) });
+          if (last.reset.length) text += " " + t("host.tour.confirm_reset", { matches: last.reset.map(pairingText).join("、") });
+          ask(text, [{ label: t("host.tour.undo"), kbd: "Enter", value: "yes", danger: true }]).then(function (v) {
+            if (v) send("undo_tournament", {});
+          });
+        },
+      }),
+      el("button", {
+        type: "button",
+        class: "h-btn is-danger",
+        "data-testid": "tour-replace",
+        text: t(tourReplacing ? "host.cancel" : "host.tour.replace"),
+        onclick: function () {
+          tourReplacing = !tourReplacing;
+          if (consoleData) renderTournament(consoleData);
+        },
+      }),
+    ];
+    return el("div", { class: "ht-actions" }, buttons);
+  }
+
+  function tourPairing(id) {
+    for (var i = 0; i < tour.matches.length; i++) if (tour.matches[i].id === id) return tour.matches[i];
+    return null;
+  }
+
+  function pairingText(id) {
+    var p = tourPairing(id);
+    return p ? Q.pairingLabel(tour, p) + " (" + id + ")" : id;
+  }
+
+  /* A manual event pairs contestants one match at a time. */
+  function tourAddPairing() {
+    if (tour.format !== "manual") return [];
+    function picker(side) {
+      return el(
+        "select",
+        { class: "ht-pick", "data-testid": "tour-pair-" + side },
+        tour.entrants.map(function (e) {
+          return el("option", { value: e.id, text: e.name });
+        }),
+      );
+    }
+    var red = picker("red");
+    var blue = picker("blue");
+    if (tour.entrants.length > 1) blue.value = tour.entrants[1].id;
+    var round = el("input", { type: "number", min: "1", max: "999", class: "ht-num", "data-testid": "tour-pair-round", placeholder: t("host.tour.round") });
+    var form = el("form", { class: "h-form h-inline ht-pair" }, [
+      el("span", { class: "h-red-text", text: t("side.red") }),
+      red,
+      el("span", { class: "h-blue-text", text: t("side.blue") }),
+      blue,
+      round,
+      el("button", { type: "submit", "data-testid": "tour-pair-add", text: t("host.tour.add_pairing") }),
+    ]);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var args = { red: parseInt(red.value, 10), blue: parseInt(blue.value, 10) };
+      if (round.value) args.round = parseInt(round.value, 10);
+      send("add_pairing", args);
+    });
+    return [form];
+  }
+
+  /* Knockout places, or the standings with the tie rule that placed each row. */
+  function tourTable() {
+    if (tour.placements) {
+      return el(
+        "ol",
+        { class: "h-list ht-table", "data-testid": "tour-table" },
+        tour.placements.map(function (p) {
+          return el("li", { text: (p.place ? t("host.tour.place", { n: p.place }) : t("host.tour.still_in")) + " · " + p.name });
+        }),
+      );
+    }
+    var head = el("tr", {}, ["rank", "name", "played", "wins", "losses", "games_won", "games_lost", "violations", "decided_by"].map(function (k) {
+      return el("th", { text: t("display.tour.col." + k) });
+    }));
+    var rows = (tour.standings || []).map(function (r) {
+      return el("tr", {}, [r.rank, r.name, r.played, r.wins, r.losses, r.games_won, r.games_lost, r.violations, r.decided_by ? t("display.tour.by." + r.decided_by) : ""].map(function (v) {
+        return el("td", { text: v });
+      }));
+    });
+    return el("table", { class: "ht-table", "data-testid": "tour-table" }, [el("thead", {}, head), el("tbody", {}, rows)]);
+  }
+
+  function tourMatches() {
+    return el(
+      "ol",
+      { class: "h-list ht-matches", "data-testid": "tour-matches" },
+      tour.matches.map(function (p) {
+        var red = p.red ? p.red.name : t(p.status === "bye" ? "display.tour.bye" : "display.tour.tbd");
+        var blue = p.blue ? p.blue.name : t(p.status === "bye" ? "display.tour.bye" : "display.tour.tbd");
+        var status = p.id === tour.live ? t("host.match_status.live") : t("host.tour.status." + p.status);
+        var parts = [
+          el("span", { class: "ht-label", text: Q.pairingLabel(tour, p) + " " + p.id }),
+          el("span", { class: "h-red-text", text: red }),
+          " vs ",
+          el("span", { class: "h-blue-text", text: blue }),
+          " · " + status,
+        ];
+        if (p.result) {
+          parts.push(" · " + p.result.games[0] + ":" + p.result.games[1]);
+          if (p.result.forfeit) parts.push(" · " + t("host.tour.forfeit"));
+          if (p.result.violations[0] || p.result.violations[1]) {
+            parts.push(" · " + t("host.tour.violations", { red: p.result.violations[0], blue: p.result.violations[1] }));
+          }
+        }
+        var cls = p.id === tour.next ? "is-next" : "";
+        var row = [el("span", {}, parts)];
+        var editable = (p.status === "ready" || p.status === "done") && p.id !== tour.live && !tourIsLive();
+        if (editable) {
+          row.push(
+            el("button", {
+              type: "button",
+              class: "h-btn h-btn-small",
+              "data-testid": "tour-edit-" + p.id,
+              text: t(p.result ? "host.tour.correct" : "host.tour.enter"),
+              onclick: function () {
+                tourEditing = tourEditing === p.id ? null : p.id;
+                if (consoleData) renderTournament(consoleData);
+              },
+            }),
+          );
+        }
+        if (editable && p.result) {
+          row.push(
+            el("button", {
+              type: "button",
+              class: "h-btn h-btn-small is-danger",
+              "data-testid": "tour-clear-" + p.id,
+              text: t("host.tour.clear"),
+              onclick: function () {
+                ask(t("host.tour.confirm_clear", { match: pairingText(p.id) }), [{ label: t("host.tour.clear"), kbd: "Enter", value: "yes", danger: true }]).then(function (v) {
+                  if (v) send("clear_result", { pairing: p.id });
+                });
+              },
+            }),
+          );
+        }
+        if (editable && tourEditing === p.id) row.push(resultForm(p));
+        return el("li", { class: cls, "data-pairing": p.id }, row);
+      }),
+    );
+  }
+
+  /* Enter or correct a result: winner, games and early buzzes (违规) per side. */
+  function resultForm(p) {
+    var r = p.result || { winner: "red", games: [0, 0], violations: [0, 0], forfeit: false };
+    function num(value, testid, max) {
+      return el("input", { type: "number", min: "0", max: String(max), value: String(value), class: "ht-num", "data-testid": testid });
+    }
+    var winner = el("select", { "data-testid": "tour-result-winner" }, ["red", "blue"].map(function (side) {
+      return el("option", { value: side, text: Q.sideName(side) + " · " + (p[side] ? p[side].name : "") });
+    }));
+    winner.value = r.winner;
+    var gRed = num(r.games[0], "tour-result-games-red", 99);
+    var gBlue = num(r.games[1], "tour-result-games-blue", 99);
+    var vRed = num(r.violations[0], "tour-result-violations-red", 999);
+    var vBlue = num(r.violations[1], "tour-result-violations-blue", 999);
+    var forfeit = el("input", { type: "checkbox", checked: r.forfeit, "data-testid": "tour-result-forfeit" });
+    var form = el("form", { class: "h-form h-grid ht-result" }, [
+      el("label", { class: "h-wide" }, [t("host.tour.winner"), winner]),
+      el("label", {}, [t("host.tour.games", { side: Q.sideName("red") }), gRed]),
+      el("label", {}, [t("host.tour.games", { side: Q.sideName("blue") }), gBlue]),
+      el("label", {}, [t("host.tour.early", { side: Q.sideName("red") }), vRed]),
+      el("label", {}, [t("host.tour.early", { side: Q.sideName("blue") }), vBlue]),
+      el("label", { class: "ht-check h-wide" }, [forfeit, " " + t("host.tour.forfeit")]),
+      el("button", { type: "submit", class: "h-wide", "data-testid": "tour-result-save", text: t("host.tour.save") }),
+    ]);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var values = [gRed, gBlue, vRed, vBlue].map(function (input) {
+        return parseInt(input.value, 10);
+      });
+      if (values.some(isNaN)) return showError(t("host.tour.error.numbers"));
+      send("correct_result", {
+        pairing: p.id,
+        winner: winner.value,
+        games: values.slice(0, 2),
+        violations: values.slice(2),
+        forfeit: forfeit.checked,
+      }).then(function (ack) {
+        if (ack.ok) {
+          tourEditing = null;
+          if (consoleData) renderTournament(consoleData);
+        }
+      });
+    });
+    return form;
+  }
+
+  $("#tour-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var entrants = Q.$all("#tour-entrants input")
+      .filter(function (i) {
+        return i.checked;
+      })
+      .map(function (i) {
+        return parseInt(i.value, 10);
+      });
+    if (entrants.length < 2) return showError(t("host.tour.error.entrants"));
+    var settings = matchSettings();
+    if (!settings) return;
+    var args = {
+      format: $("#tour-format").value,
+      entrants: entrants,
+      third_place: $("#tour-third").checked,
+      rules: settings.rules,
+      filter: settings.filter,
+    };
+    var seed = $("#tour-seed").value.trim();
+    if ($("#tour-seeding").value === "draw") {
+      if (seed) args.seed = seed;
+      else args.shuffle = true;
+    }
+    if (tourReplacing) args.replace = true;
+    send("create_tournament", args).then(function (ack) {
+      if (ack.ok) tourReplacing = false;
+    });
+  });
+
+  /* The list goes up as a form post with the host token in a header (docs/protocol.md §12);
+   * the new contestants arrive with the next `console`. */
+  $("#import-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = $("#import-file");
+    var file = input.files && input.files[0];
+    if (!file) return showError(t("host.tour.error.no_file"));
+    var data = new FormData();
+    data.append("file", file);
+    var out = $("#import-result");
+    setText(out, t("host.tour.importing"));
+    fetch("/host/contestants/import", { method: "POST", headers: { "X-Host-Token": token() }, body: data })
+      .then(function (response) {
+        return response.json().catch(function () {
+          return { ok: false, error: { code: "http_" + response.status, message: String(response.status) } };
+        });
+      })
+      .then(function (body) {
+        if (body.ok) {
+          input.value = "";
+          // The listed contestants are the ones ticked for the next tournament.
+          Object.keys(entrantTicks).forEach(function (id) {
+            entrantTicks[id] = false;
+          });
+          ((consoleData && consoleData.contestants) || []).forEach(function (p) {
+            entrantTicks[p.id] = false;
+          });
+          body.contestants.forEach(function (id) {
+            entrantTicks[id] = true;
+          });
+          setText(out, t("host.tour.imported", { added: body.added.length, existing: body.existing.length }));
+          showError("");
+          if (consoleData) renderTournament(consoleData);
+          return;
+        }
+        var problems = (body.problems || []).slice(0, 5).map(function (p) {
+          return (p.row ? t("host.tour.row", { n: p.row }) + " " : "") + p.message;
+        });
+        setText(out, t("host.tour.import_failed") + " " + problems.join("；"));
+        showError(t("host.command_failed", { command: t("host.tour.import"), message: Q.errorText(body.error.code, body.error.message) }));
+      })
+      .catch(function () {
+        setText(out, t("host.tour.import_failed"));
+        showError(Q.errorText("offline"));
+      });
+  });
+
+  /* ------------------------------------------------------------------ audience and prizes */
+
+  /* The audience panel (docs/protocol.md §13): live count, what the LED shows, the
+   * audience-only round, settings, nickname approvals, prize draws and their export. Drawn
+   * from `audience_admin` (and the count from `audience`); every button is one command. */
+  var audAdmin = null;
+  var audCount = null;
+  var AUD_SCREENS = ["match", "result", "leaderboard", "draw"];
+
+  function audStageName(stage) {
+    if (!stage) return t("host.aud.stage_all");
+    return t(stage.kind === "match" ? "display.aud.stage_match" : "display.aud.stage_quiz", { n: stage.number });
+  }
+
+  function renderAudLive() {
+    var a = audAdmin;
+    var c = audCount;
+    var parts = [t("host.aud.online", { n: c ? c.online : a ? a.online : 0 })];
+    if (c && c.round) parts.push(t("host.aud.answered", { n: c.count }) + (c.open ? " · " + t("host.aud.round_open") : ""));
+    if (a) parts.push(t("host.aud.scored", { n: a.scored }));
+    setText($("#ha-live"), parts.join(" · "));
+  }
+
+  function renderAudAdmin(a) {
+    if (!a || typeof a !== "object") return;
+    audAdmin = a;
+    renderAudLive();
+    Q.fill(
+      $("#ha-screens"),
+      [el("span", { class: "h-muted", text: t("host.aud.screen") + " " })].concat(
+        AUD_SCREENS.map(function (screen) {
+          return el("button", {
+            type: "button",
+            class: "h-btn h-btn-small" + (a.screen === screen ? " is-suggested" : ""),
+            "data-testid": "screen-" + screen,
+            text: t("host.aud.screen." + screen),
+            onclick: function () {
+              send("audience_screen", { screen: screen });
+            },
+          });
+        }),
+      ),
+    );
+    var quiz = a.quiz;
+    setText($("#ha-quiz-state"), quiz ? t("host.aud.quiz_running", { n: quiz.number, asked: quiz.asked }) : t("host.aud.quiz_idle"));
+    var open = !!(a.round && a.round.status === "open");
+    $("#ha-quiz-start").disabled = !!quiz;
+    $("#ha-quiz-next").disabled = !quiz || open;
+    $("#ha-quiz-close").disabled = !open || a.round.match_id != null;
+    $("#ha-quiz-stop").disabled = !quiz;
+    var r = a.round;
+    Q.fill(
+      $("#ha-round"),
+      r
+        ? [
+            el("div", { class: "ha-round-q", text: t("host.aud.current") + "：" + Q.pick(r.question.prompt) }),
+            el("div", { class: "ha-round-key" }, [el("span", { class: "h-muted", text: t("host.answer_key") + " " }), el("strong", { text: r.key.join(", ") })]),
+          ]
+        : [],
+    );
+
+    var settings = a.settings || {};
+    if (document.activeElement == null || !$("#ha-settings").contains(document.activeElement)) {
+      $("#ha-scoring").value = settings.scoring || "count";
+      $("#ha-timer").value = settings.timer_ms ? Math.round(settings.timer_ms / 1000) : 0;
+      $("#ha-change").checked = !!settings.allow_change;
+    }
+
+    var pending = a.pending || [];
+    Q.fill(
+      $("#ha-approvals"),
+      pending.length
+        ? pending.map(function (p) {
+            return el("li", { "data-member": p.member }, [
+              el("span", { class: "ha-name-old", text: Q.pick(p.current) }),
+              " → ",
+              el("strong", { class: "ha-name-new", text: p.requested }),
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small is-ok",
+                "data-testid": "approve-" + p.member,
+                text: t("host.aud.approve"),
+                onclick: function () {
+                  send("approve_nickname", { member: p.member, approve: true });
+                },
+              }),
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small is-danger",
+                "data-testid": "reject-" + p.member,
+                text: t("host.aud.reject"),
+                onclick: function () {
+                  send("approve_nickname", { member: p.member, approve: false });
+                },
+              }),
+            ]);
+          })
+        : [el("li", { class: "h-muted", text: t("host.aud.no_approvals") })],
+    );
+
+    var stageSelect = $("#ha-stage");
+    var chosen = stageSelect.value;
+    Q.fill(
+      stageSelect,
+      [el("option", { value: "", text: t("host.aud.stage_all") })].concat(
+        (a.stages || []).map(function (s) {
+          return el("option", { value: s.stage, text: audStageName(s) });
+        }),
+      ),
+    );
+    stageSelect.value = chosen;
+    if (stageSelect.value !== chosen) stageSelect.value = "";
+
+    var draws = (a.draws || []).slice().reverse();
+    Q.fill(
+      $("#ha-draws"),
+      draws.length ? draws.map(renderAudDraw) : [el("li", { class: "h-muted", text: t("host.aud.no_draws") })],
+    );
+  }
+
+  function renderAudDraw(d) {
+    var head = el("div", { class: "ha-draw-head" }, [
+      el("strong", { text: d.prize.name }),
+      " · " + t("host.aud.draw_line", { count: d.prize.count, eligible: d.eligible_count }),
+      " · " + audRule(d.eligibility),
+      el("span", { class: "ha-draw-state" + (d.winners ? " is-drawn" : ""), text: " " + t(d.winners ? "host.aud.drawn" : "host.aud.undrawn") }),
+    ]);
+    var parts = [head, el("div", { class: "ha-commit", text: t("display.aud.commitment", { hash: d.commitment }) })];
+    if (!d.winners) {
+      var input = el("input", { type: "text", maxlength: "64", placeholder: t("host.aud.public_input"), "data-testid": "public-input-" + d.draw });
+      parts.push(
+        el("div", { class: "ha-row" }, [
+          input,
+          el("button", {
+            type: "button",
+            class: "h-btn h-btn-small is-ok",
+            "data-testid": "run-" + d.draw,
+            text: t("host.aud.run"),
+            onclick: function () {
+              send("run_draw", { draw: d.draw, public_input: input.value.trim() });
+            },
+          }),
+        ]),
+      );
+    } else {
+      parts.push(
+        el(
+          "ol",
+          { class: "ha-winners", "data-testid": "winners-" + d.draw },
+          d.winners.map(function (w) {
+            return el("li", {}, [w.nickname + " ", el("code", { text: w.claim_code || "" })]);
+          }),
+        ),
+      );
+    }
+    return el("li", { class: "ha-draw", "data-draw": d.draw }, parts);
+  }
+
+  function audRule(rule) {
+    var stage = null;
+    (audAdmin && audAdmin.stages ? audAdmin.stages : []).forEach(function (s) {
+      if (s.stage === rule.stage) stage = s;
+    });
+    if (!rule.stage) return t("display.aud.rule_event", { n: rule.min_correct });
+    return t("display.aud.rule_stage", { stage: stage ? audStageName(stage) : rule.stage, n: rule.min_correct });
+  }
+
+  function audDownload(format, includeCodes) {
+    send("export_draws", { format: format, include_codes: includeCodes }).then(function (ack) {
+      if (!ack.ok) return;
+      // A byte-order mark lets spreadsheet programs read the Chinese in the CSV correctly.
+      var parts = format === "csv" ? ["\ufeff", ack.content] : [ack.content];
+      var url = URL.createObjectURL(new Blob(parts, { type: ack.mime + ";charset=utf-8" }));
+      var a = el("a", { href: url, download: ack.filename });
+      document.body.appendChild(a);
+      a.click();
+      document.body.removeChild(a);
+      window.setTimeout(function () {
+        URL.revokeObjectURL(url);
+      }, 1000);
+    });
+  }
+
+  $("#ha-quiz-start").addEventListener("click", function () {
+    var timer = parseInt($("#ha-timer").value, 10);
+    var args = {};
+    if (timer >= 3) args.timer_ms = timer * 1000;
+    send("audience_start", args);
+  });
+  $("#ha-quiz-next").addEventListener("click", function () {
+    send("audience_next", {});
+  });
+  $("#ha-quiz-close").addEventListener("click", function () {
+    send("audience_close", {});
+  });
+  $("#ha-quiz-stop").addEventListener("click", function () {
+    send("audience_stop", {});
+  });
+
+  $("#ha-settings").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var seconds = intField("#ha-timer", 0, 600);
+    if (seconds == null || (seconds > 0 && seconds < 3)) return showError(t("host.error.rules_range"));
+    var args = { scoring: $("#ha-scoring").value, allow_change: $("#ha-change").checked };
+    if (seconds) args.timer_ms = seconds * 1000;
+    else args.no_timer = true;
+    send("audience_settings", args);
+  });
+
+  $("#ha-draw-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var count = intField("#ha-count", 1, 1000);
+    var min = intField("#ha-min", 0, 10000);
+    var prize = $("#ha-prize").value.trim();
+    if (!prize || count == null || min == null) return showError(t("host.error.rules_range"));
+    var args = {
+      prize: prize,
+      count: count,
+      min_correct: min,
+      allow_repeat: $("#ha-repeat").checked,
+      exclude_winners: $("#ha-exclude").checked,
+    };
+    if ($("#ha-stage").value) args.stage = $("#ha-stage").value;
+    send("prepare_draw", args);
+  });
+
+  $("#ha-export-json").addEventListener("click", function () {
+    audDownload("json", true);
+  });
+  $("#ha-export-csv").addEventListener("click", function () {
+    audDownload("csv", true);
+  });
+  $("#ha-export-public").addEventListener("click", function () {
+    audDownload("json", false);
+  });
+
+  Q.on("audience_admin", renderAudAdmin);
+  Q.on("audience", function (c) {
+    if (!c || typeof c !== "object") return;
+    audCount = c;
+    renderAudLive();
   });
 
   /* ------------------------------------------------------------------ connection */

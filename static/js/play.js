@@ -14,7 +14,6 @@
   var body = document.body;
 
   var SEAT_KEY = "quiz.seat";
-  var NICK_KEY = "quiz.nickname";
   var seatPattern = /^[A-Za-z0-9]{3,16}$/;
 
   var current = null;
@@ -63,14 +62,270 @@
     if (!form.hidden) $("#seat-input").focus();
   });
 
-  /* ------------------------------------------------------------------ nickname */
+  /* ------------------------------------------------------------ audience play-along */
 
-  var nick = $("#nick-input");
-  nick.value = (Q.local && Q.local.getItem(NICK_KEY)) || "";
-  nick.addEventListener("change", function () {
-    var value = nick.value.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 20);
-    nick.value = value;
-    if (Q.local) Q.local.setItem(NICK_KEY, value);
+  /* An audience phone answers the question put to the audience (`audience_round`), sees its
+   * verdict with the explanation once the question is closed, its own rank, its nickname
+   * (a new one waits for the host) and the claim codes of prizes it won (`audience_you`).
+   * docs/protocol.md §13. */
+  var aud = {
+    round: null, // the newest audience_round
+    you: null, // the newest audience_you
+    count: null, // the newest audience count (its `open` turns false when the timer ends)
+    sent: {}, // round id -> choices the server acknowledged
+    sending: null, // round id of an answer awaiting its ack
+    picks: [], // options picked on a multiple-choice question, before sending
+    picksFor: null,
+    error: "",
+    prizes: 0, // prizes shown so far (a new one vibrates)
+    late: false, // the open round's timer had run out at the last render
+  };
+
+  function audienceRound(m) {
+    /* The round this phone shows: an audience-only round, or the one of the match question
+     * on screen (until its round arrives the state's question is answered without a round
+     * id, and the server takes it for the round open now). */
+    var r = aud.round;
+    if (!r || r.status === "cancelled") return null;
+    if (r.match_id == null) return !m.question || m.phase === "finished" || m.phase === "ready" ? r : null;
+    return m.question && m.matchId === r.match_id && m.question.id === r.question.id ? r : null;
+  }
+
+  function mineFor(r) {
+    if (aud.sent[r.round]) return aud.sent[r.round];
+    var a = aud.you && aud.you.answer;
+    if (a && a.round === r.round) return a.choices;
+    var o = aud.you && aud.you.outcome;
+    return o && o.round === r.round ? o.choices : null;
+  }
+
+  function timeIsUp(r) {
+    if (r.status !== "open") return false;
+    if (aud.count && aud.count.round === r.round && aud.count.open === false) return true;
+    return r.deadline != null && Q.serverNow() > r.deadline;
+  }
+
+  function sendAnswer(ref, keys, localKey) {
+    aud.sending = ref || "?";
+    aud.error = "";
+    var args = { choices: keys };
+    if (ref) args.round = ref;
+    Q.command("answer", args).then(function (ack) {
+      aud.sending = null;
+      if (ack.ok) {
+        aud.sent[ack.round] = ack.choices;
+        if (localKey) aud.sent[localKey] = ack.choices;
+        aud.picks = [];
+        if (navigator.vibrate) navigator.vibrate(30);
+      } else {
+        aud.error = ack.error.message;
+      }
+      rerender();
+    });
+    rerender();
+  }
+
+  function pickAudience(r, q, key) {
+    if (r && r.multiple) {
+      if (aud.picksFor !== r.round) {
+        aud.picks = [];
+        aud.picksFor = r.round;
+      }
+      var i = aud.picks.indexOf(key);
+      if (i >= 0) aud.picks.splice(i, 1);
+      else aud.picks.push(key);
+      aud.picks.sort();
+      rerender();
+      return;
+    }
+    sendAnswer(r ? r.round : null, [key], r ? null : "?" + q.id);
+    aud.picks = [key];
+    aud.picksFor = r ? r.round : q.id;
+  }
+
+  function audienceQuestion(m) {
+    var box = $("#question");
+    var r = audienceRound(m);
+    var stateQ = m.question;
+    if (!r && !stateQ) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    var prompt = r ? Q.pick(r.question.prompt) : stateQ.prompt;
+    var options = r
+      ? r.question.options.map(function (o) {
+          return { key: o.key, text: Q.pick(o) };
+        })
+      : stateQ.options;
+    setText($("#prompt"), prompt);
+    var closed = r ? r.status === "closed" : m.phase === "result" || m.phase === "finished";
+    var mine = r ? mineFor(r) : aud.sent["?" + stateQ.id] || null;
+    var late = r ? timeIsUp(r) : false;
+    var canPick =
+      !closed && !late && !aud.sending && options.length > 0 && (!mine || (r && r.allow_change));
+    var key = r && r.result ? r.result.key : closed && stateQ && stateQ.answer ? stateQ.answer : [];
+    var picks = r && r.multiple && aud.picksFor === r.round ? aud.picks : [];
+    Q.fill(
+      $("#options"),
+      options.map(function (o) {
+        var cls = "p-opt";
+        if ((mine && mine.indexOf(o.key) >= 0) || picks.indexOf(o.key) >= 0) cls += " is-selected";
+        if (key.indexOf(o.key) >= 0) cls += " is-answer";
+        return Q.el(
+          "button",
+          {
+            type: "button",
+            class: cls,
+            "data-key": o.key,
+            disabled: !canPick,
+            onclick: function () {
+              pickAudience(r, stateQ, o.key);
+            },
+          },
+          [Q.el("span", { class: "p-opt-key", text: key.indexOf(o.key) >= 0 ? "✓" : o.key }), o.text],
+        );
+      }),
+    );
+    var multiple = !!(r && r.multiple);
+    $("#submit-choice").hidden = !(canPick && multiple);
+    $("#submit-choice").disabled = !picks.length;
+    var verdict = audienceVerdict(r, mine, closed, late, options.length);
+    var vbox = $("#verdict");
+    setText(vbox, verdict.text);
+    vbox.hidden = !verdict.text;
+    vbox.className = "p-verdict" + (verdict.tone ? " is-" + verdict.tone : "");
+    var explanation = r && r.result ? Q.pick(r.result.explanation) : closed && stateQ ? stateQ.explanation : "";
+    var explain = $("#explain");
+    setText(explain, explanation ? t("display.explanation") + "：" + explanation : "");
+    explain.hidden = !explanation;
+  }
+
+  function audienceVerdict(r, mine, closed, late, optionCount) {
+    if (aud.error) return { text: aud.error, tone: "bad" };
+    if (!optionCount) return { text: t("play.aud.not_this_one"), tone: "" };
+    if (closed) {
+      var o = r && aud.you && aud.you.outcome && aud.you.outcome.round === r.round ? aud.you.outcome : null;
+      if (!r) return { text: "", tone: "" };
+      if (!o) return { text: t("play.aud.missed"), tone: "" };
+      var points = o.points ? " " + t("play.aud.points", { n: o.points }) : "";
+      return o.correct
+        ? { text: "✓ " + t("play.aud.right") + points, tone: "ok" }
+        : { text: "✗ " + t("play.aud.wrong"), tone: "bad" };
+    }
+    if (aud.sending) return { text: "…", tone: "" };
+    if (mine) return { text: late ? t("play.aud.time_up") : t("play.aud.waiting_result"), tone: "ok" };
+    if (late) return { text: t("play.aud.time_up"), tone: "" };
+    if (r && r.multiple) return { text: t("play.aud.multiple_hint"), tone: "" };
+    return { text: "", tone: "" };
+  }
+
+  function audienceStatus(m) {
+    var r = audienceRound(m);
+    if (!r) return audienceLine(m);
+    if (r.status === "closed") {
+      var o = aud.you && aud.you.outcome && aud.you.outcome.round === r.round ? aud.you.outcome : null;
+      if (!o) return { text: t("play.audience_result"), tone: "" };
+      return o.correct ? { text: "✓ " + t("play.aud.right"), tone: "ok" } : { text: "✗ " + t("play.aud.wrong"), tone: "bad" };
+    }
+    var title = r.match_id == null ? t("play.aud.quiz") + " · " : "";
+    if (mineFor(r)) return { text: title + t("play.submitted"), tone: "ok" };
+    if (timeIsUp(r)) return { text: t("play.aud.time_up"), tone: "muted" };
+    return { text: title + t("play.audience_guess"), tone: "go" };
+  }
+
+  function audienceSub(m) {
+    var r = audienceRound(m);
+    if (!r || r.status !== "open" || r.deadline == null || timeIsUp(r)) return null;
+    return t("play.seconds_left", { n: Q.secondsLeft(r.deadline) });
+  }
+
+  /* Nickname, rank and prizes: the parts of the page only an audience phone has. */
+  function audienceChrome(show) {
+    $("#nick-row").hidden = !show;
+    var you = aud.you;
+    var scoreBox = $("#aud-score");
+    var prize = $("#prize");
+    if (!show || !you) {
+      scoreBox.hidden = true;
+      prize.hidden = true;
+      if (!show) $("#rename-form").hidden = true;
+      return;
+    }
+    setText($("#nick-name"), Q.pick(you.nickname));
+    $("#nick-pending").hidden = !you.pending;
+    var s = you.score;
+    setText(
+      scoreBox,
+      s
+        ? t("play.aud.rank", { rank: s.rank, of: s.of }) + " · " + t("play.aud.score", { correct: s.correct, points: s.points })
+        : t("play.aud.no_score"),
+    );
+    scoreBox.hidden = false;
+    var prizes = you.prizes || [];
+    prize.hidden = !prizes.length;
+    Q.fill(
+      $("#prize-list"),
+      prizes.map(function (p) {
+        return Q.el("li", { class: "p-prize-item" }, [
+          Q.el("span", { class: "p-prize-name", text: p.prize }),
+          Q.el("span", { class: "p-prize-code", "data-testid": "claim-code", text: p.code }),
+        ]);
+      }),
+    );
+    if (prizes.length > aud.prizes && navigator.vibrate) navigator.vibrate([120, 60, 120, 60, 240]);
+    aud.prizes = prizes.length;
+  }
+
+  function rerender() {
+    if (current) render(current.state);
+  }
+
+  $("#nick-edit").addEventListener("click", function () {
+    var form = $("#rename-form");
+    form.hidden = !form.hidden;
+    if (!form.hidden) {
+      $("#nick-input").value = aud.you ? Q.pick(aud.you.nickname) : "";
+      $("#nick-input").focus();
+    }
+  });
+
+  $("#rename-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var name = $("#nick-input").value;
+    var err = $("#rename-error");
+    Q.command("nickname", { name: name }).then(function (ack) {
+      setText(err, ack.ok ? t("play.aud.pending") : ack.error.message);
+      err.hidden = false;
+      err.classList.toggle("is-ok", !!ack.ok);
+      if (ack.ok) $("#rename-form").hidden = true;
+    });
+  });
+
+  Q.on("audience_round", function (r) {
+    if (!r || typeof r.round !== "string") return;
+    if (!aud.round || aud.round.round !== r.round) aud.error = "";
+    aud.round = r;
+    rerender();
+  });
+
+  Q.on("audience_you", function (you) {
+    if (!you || typeof you !== "object") return;
+    aud.you = you;
+    if (you.notice === "name_approved" || you.notice === "name_rejected") {
+      var err = $("#rename-error");
+      setText(err, t("play.aud." + (you.notice === "name_approved" ? "approved" : "rejected")));
+      err.hidden = false;
+      err.classList.toggle("is-ok", you.notice === "name_approved");
+    }
+    rerender();
+  });
+
+  Q.on("audience", function (count) {
+    if (!count || typeof count !== "object") return;
+    var was = aud.count && aud.count.open;
+    aud.count = count;
+    if (was !== count.open) rerender();
   });
 
   /* ------------------------------------------------------------------ the buzzer */
@@ -123,10 +378,9 @@
     return !!(raw && (raw.multiple === true || raw.type === "multiple"));
   }
 
-  function sendChoice(q, keys, audience) {
+  function sendChoice(q, keys) {
     submittedFor = q.id;
-    var type = audience ? "guess" : "choice";
-    Q.command(type, { choices: keys }).then(function (ack) {
+    Q.command("choice", { choices: keys }).then(function (ack) {
       if (!ack.ok) {
         submittedFor = null;
         setText($("#sub"), ack.error.message);
@@ -136,7 +390,7 @@
     });
   }
 
-  function onOption(q, key, audience) {
+  function onOption(q, key) {
     if (selectedFor !== q.id) {
       selected = [];
       selectedFor = q.id;
@@ -150,13 +404,19 @@
       return;
     }
     selected = [key];
-    sendChoice(q, selected.slice(), audience);
+    sendChoice(q, selected.slice());
     render(current.state);
   }
 
   $("#submit-choice").addEventListener("click", function () {
-    if (!current || !current.question || !selected.length) return;
-    sendChoice(current.question, selected.slice(), !current.you || !current.you.side);
+    if (!current || !current.you || !current.you.side) {
+      // An audience phone sends its multiple-choice picks.
+      var r = current && audienceRound(current);
+      if (r && aud.picks.length) sendAnswer(r.round, aud.picks.slice());
+      return;
+    }
+    if (!current.question || !selected.length) return;
+    sendChoice(current.question, selected.slice());
   });
 
   /* ------------------------------------------------------------------ state line */
@@ -229,26 +489,26 @@
   /* ------------------------------------------------------------------ rendering */
 
   function renderQuestion(m, side) {
+    if (!side) {
+      audienceQuestion(m);
+      return;
+    }
     var q = m.question;
     var box = $("#question");
-    var audience = !side;
-    var answeringHere = !audience && m.phase === "answering" && m.answering === side;
+    var answeringHere = m.phase === "answering" && m.answering === side;
     var judged = m.phase === "result" || m.phase === "finished";
     // Contestants watch the LED while racing; the phone shows the question only when it is
-    // theirs to answer. The audience always sees it.
-    var show = !!q && (audience || answeringHere);
+    // theirs to answer (an audience phone's question is audienceQuestion's).
+    var show = !!q && answeringHere;
     box.hidden = !show;
+    $("#verdict").hidden = true;
     if (!show) return;
     if (selectedFor !== q.id) {
       selected = [];
       selectedFor = q.id;
     }
     setText($("#prompt"), q.prompt);
-    var canPick =
-      submittedFor !== q.id &&
-      !judged &&
-      (audience ? m.phase !== "ready" : answeringHere) &&
-      q.options.length > 0;
+    var canPick = submittedFor !== q.id && !judged && answeringHere && q.options.length > 0;
     var answer = judged && q.answer ? q.answer : [];
     Q.fill(
       $("#options"),
@@ -264,7 +524,7 @@
             "data-key": o.key,
             disabled: !canPick,
             onclick: function () {
-              onOption(q, o.key, audience);
+              onOption(q, o.key);
             },
           },
           [Q.el("span", { class: "p-opt-key", text: answer.indexOf(o.key) >= 0 ? "✓" : o.key }), o.text],
@@ -290,11 +550,11 @@
     body.dataset.role = side ? "contestant" : "audience";
     var name = side && m.sides[side].name ? " · " + m.sides[side].name : "";
     setText($("#who"), side ? Q.sideName(side) + name : t("play.audience"));
-    $("#nick-row").hidden = !!side;
+    audienceChrome(!side);
     $("#show-seat").hidden = !!side;
     if (side) $("#seat-form").hidden = true;
 
-    var line = side ? contestantLine(m, side) : audienceLine(m);
+    var line = side ? contestantLine(m, side) : audienceStatus(m);
     setText($("#status"), line.text);
     body.dataset.tone = line.tone;
 
@@ -340,6 +600,18 @@
     if (m.deadline != null && !m.paused && m.phase !== "arbitrating") {
       var secs = Q.secondsLeft(m.deadline);
       text = t("play.seconds_left", { n: secs });
+    }
+    var audience = !(m.you && m.you.side);
+    var r = audience ? audienceRound(m) : null;
+    if (r) {
+      // The audience's own timer, and one re-render when it runs out (buttons off).
+      text = audienceSub(m) || "";
+      var late = timeIsUp(r);
+      if (late !== aud.late) {
+        aud.late = late;
+        render(m.state);
+        return;
+      }
     }
     setText($("#sub"), text);
   }

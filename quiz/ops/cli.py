@@ -1,0 +1,71 @@
+"""``quiz export`` and ``quiz backup``: thin click wrappers over :mod:`quiz.ops.export` and
+:mod:`quiz.ops.backup`. Errors are one clear line and exit status 1; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_DATABASE = click.option(
+    "--database-url", default=None, help="SQLAlchemy URL (default: the instance SQLite)."
+)
+
+
+@click.command()
+@click.option("--event", "event_id", type=int, default=None, help="Only this event (default: all).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: one file; csv: a folder with one file per table.",
+)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to.")
+@_DATABASE
+def export(event_id: int | None, fmt: str, output: Path, database_url: str | None) -> None:
+    """Export events, matches, questions shown, buzzes, receipts and judgements."""
+    from quiz.db import default_database_url, make_engine, make_session_factory
+    from quiz.ops.export import ExportError, collect, write
+
+    engine = make_engine(database_url or default_database_url())
+    try:
+        with make_session_factory(engine)() as session:
+            tables = collect(session, event_id)
+        written = write(tables, fmt, output)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    counts = ", ".join(f"{name} {len(rows)}" for name, rows in tables.items())
+    click.echo(f"exported {counts}")
+    for path in written:
+        click.echo(f"  {path}")
+
+
+@click.command()
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Backup file.")
+@click.option("--force", is_flag=True, help="Replace an existing file at --output.")
+@_DATABASE
+def backup(output: Path, force: bool, database_url: str | None) -> None:
+    """Copy the live database (safe while quiz serve is running)."""
+    from quiz.db import default_database_url
+    from quiz.ops.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
+
+    url = database_url or default_database_url()
+    try:
+        source = sqlite_path(url)
+        if source is None:
+            click.echo("PostgreSQL: back it up with its own tool, for example:")
+            click.echo(f"  {pg_dump_command(url, output)}")
+            return
+        result = backup_sqlite(source, output, overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"backup written: {result.path} ({result.bytes} bytes, {result.matches} matches, "
+        f"{result.match_log_rows} log entries); restore: quiz serve --database-url "
+        f"sqlite:///{result.path.resolve()}"
+    )

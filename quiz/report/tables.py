@@ -1,0 +1,438 @@
+"""The report as tables, written as CSV files or as one XLSX workbook (one sheet per table).
+
+Both formats come from the same :class:`Table` values, so a CSV file and its sheet always
+hold the same rows. Headers are in the report's language; rates are fractions (0-1, four
+decimals in CSV, a percent format in Excel) next to the counts they come from, and an empty
+cell means "no answers". Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@``) is prefixed with an apostrophe: contestant names and titles are typed by people.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from quiz import i18n
+from quiz.report.charts import percent
+from quiz.report.data import QuestionPlay, QuestionRate, Rate, ReportData
+from quiz.report.render import category_label, when
+
+Cell = str | int | float | None
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+RATE_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # catalog key of the header
+    rate: bool = False  # a 0-1 fraction, shown as a percent in Excel
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file stem and the catalog key report.table.<name>
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def _cols(*keys: str) -> tuple[Column, ...]:
+    return tuple(Column(k.removesuffix("%"), rate=k.endswith("%")) for k in keys)
+
+
+def _rate(rate: Rate | None) -> tuple[Cell, Cell, Cell]:
+    """answers, correct, rate: all empty when nothing was recorded."""
+    if rate is None:
+        return None, None, None
+    value = rate.value
+    return rate.total, rate.correct, None if value is None else round(value, RATE_DIGITS)
+
+
+_CONTESTANT_RATE = ("report.col.answers", "report.col.correct", "report.contestant_rate%")
+_AUDIENCE_RATE = (
+    "report.col.audience_answers",
+    "report.col.audience_correct",
+    "report.audience_rate%",
+)
+
+
+def _outcome(play: QuestionPlay) -> str:
+    if play.winner:
+        return play.winner
+    return play.void_reason or "unfinished"
+
+
+def _attempts_text(play: QuestionPlay, lang: str) -> str:
+    def t(key: str) -> str:
+        return i18n.translate(key, lang)
+
+    parts = []
+    for a in play.attempts:
+        text = f"{a.name} {t('report.right') if a.correct else t('report.wrong')}"
+        if a.rebound:
+            text += f" ({t('report.rebound')})"
+        if a.by != "phone":
+            text += f" ({t('report.by.' + a.by)})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
+    """Every table of the event report; bracket, ranking and draws only when recorded."""
+
+    def t(key: str, **params: object) -> str:
+        return i18n.translate(key, lang, **params)
+
+    none = t("report.none_recorded")
+    ev = data.event
+    total = data.contestant_rate
+    summary_rows: list[tuple[Cell, ...]] = [
+        (t("report.event_id"), ev.id),
+        (t("report.event_title"), ev.title),
+        (t("report.date"), when(ev.first_play or ev.created, with_time=False)),
+        (t("report.first_play"), when(ev.first_play)),
+        (t("report.last_play"), when(ev.last_play)),
+        (t("report.matches_finished"), data.finished_matches),
+        (t("report.matches_total"), len(data.matches)),
+        (t("report.contestants"), len(data.contestants)),
+        (t("report.audience_phones"), data.audience.phones if data.audience else none),
+        (t("report.questions_shown"), len(data.plays)),
+        (t("report.col.answers"), total.total),
+        (t("report.col.correct"), total.correct),
+        (t("report.contestant_rate"), percent(total.value, "")),
+        (
+            t("report.audience_rate"),
+            percent(data.audience.answers.value, "") if data.audience else none,
+        ),
+        (t("report.draws"), len(data.draws) if data.draws is not None else none),
+        (t("report.generated_at"), when(data.generated)),
+    ]
+    tables = [
+        Table("summary", _cols("report.col.item", "report.col.value"), tuple(summary_rows)),
+        Table(
+            "matches",
+            _cols(
+                "report.col.match",
+                "report.col.match_id",
+                "report.col.status",
+                "side.red",
+                "side.blue",
+                "report.col.red_games",
+                "report.col.blue_games",
+                "report.col.winner_side",
+                "report.col.winner",
+                "report.col.termination",
+                "report.col.questions",
+                "report.col.voids",
+                "report.col.red_violations",
+                "report.col.blue_violations",
+                "report.col.started",
+                "report.col.finished",
+            ),
+            tuple(
+                (
+                    m.number,
+                    m.id,
+                    m.status,
+                    m.red,
+                    m.blue,
+                    m.red_games,
+                    m.blue_games,
+                    m.winner,
+                    m.winner_name,
+                    m.termination,
+                    m.questions,
+                    m.voids,
+                    m.red_violations,
+                    m.blue_violations,
+                    when(m.started),
+                    when(m.finished) if m.finished else None,
+                )
+                for m in data.matches
+            ),
+        ),
+        Table(
+            "categories",
+            _cols(
+                "report.col.category_id",
+                "report.col.category",
+                "report.col.shown",
+                *_CONTESTANT_RATE,
+                *_AUDIENCE_RATE,
+            ),
+            tuple(
+                (
+                    c.category,
+                    category_label(c.category, lang),
+                    c.shown,
+                    *_rate(c.contestants),
+                    *_rate(c.audience),
+                )
+                for c in data.categories
+            ),
+        ),
+        Table(
+            "questions",
+            _question_columns(with_events=False),
+            tuple(
+                (*_question_row(q, lang, with_events=False), _ranked(q, data, lang))
+                for q in data.questions
+            ),
+        ),
+        Table(
+            "contestants",
+            _cols(
+                "report.col.contestant_id",
+                "report.col.name",
+                "report.col.matches",
+                "report.col.wins",
+                *_CONTESTANT_RATE,
+                "report.col.violations",
+            ),
+            tuple(
+                (c.id, c.name, c.matches, c.wins, *_rate(c.answers), c.violations)
+                for c in data.contestants
+            ),
+        ),
+        Table(
+            "asked",
+            _cols(
+                "report.col.match",
+                "report.col.match_id",
+                "report.col.game",
+                "report.col.number",
+                "report.col.code",
+                "report.col.version",
+                "report.col.category_id",
+                "report.col.outcome",
+                "report.col.winner",
+                "report.col.attempts",
+                *_CONTESTANT_RATE,
+                "report.col.violations",
+                *_AUDIENCE_RATE,
+            ),
+            tuple(
+                (
+                    p.match_number,
+                    p.match_id,
+                    p.game,
+                    p.number,
+                    p.question.code,
+                    p.question.version,
+                    p.question.category,
+                    _outcome(p),
+                    p.winner_name,
+                    _attempts_text(p, lang),
+                    *_rate(p.contestants),
+                    p.violations,
+                    *_rate(p.audience),
+                )
+                for p in data.plays
+            ),
+        ),
+    ]
+    if data.bracket is not None:
+        b = data.bracket
+        tables.append(
+            Table(
+                "bracket",
+                _cols(
+                    "report.col.round",
+                    "report.col.slot",
+                    "side.red",
+                    "side.blue",
+                    "report.col.status",
+                    "report.col.red_games",
+                    "report.col.blue_games",
+                    "report.col.winner",
+                    "report.termination.forfeit",
+                ),
+                tuple(
+                    (
+                        s.round,
+                        s.id,
+                        s.red,
+                        s.blue,
+                        s.status,
+                        s.red_games,
+                        s.blue_games,
+                        s.winner,
+                        1 if s.forfeit else 0,
+                    )
+                    for s in b.matches
+                ),
+            )
+        )
+        tables.append(
+            Table(
+                "ranking",
+                _cols(
+                    "report.col.place",
+                    "report.col.name",
+                    "report.col.wins",
+                    "report.col.losses",
+                    "report.col.games_won",
+                    "report.col.games_lost",
+                ),
+                tuple(
+                    (r.place, r.name, r.wins, r.losses, r.games_won, r.games_lost)
+                    for r in b.ranking
+                ),
+            )
+        )
+    if data.draws is not None:
+        tables.append(
+            Table(
+                "draws",
+                _cols(
+                    "report.col.draw_id",
+                    "report.col.prize",
+                    "report.col.count",
+                    "report.col.eligible",
+                    "report.col.drawn",
+                    "report.col.winners",
+                    "report.col.commitment",
+                ),
+                tuple(
+                    (
+                        d.id,
+                        d.prize,
+                        d.count,
+                        d.eligible,
+                        1 if d.drawn else 0,
+                        "; ".join(d.winners),
+                        d.commitment,
+                    )
+                    for d in data.draws
+                ),
+            )
+        )
+    return tables
+
+
+def _ranked(q: QuestionRate, data: ReportData, lang: str) -> Cell:
+    if q in data.hardest:
+        return i18n.translate("report.hardest", lang)
+    if q in data.easiest:
+        return i18n.translate("report.easiest", lang)
+    return None
+
+
+def _question_columns(with_events: bool) -> tuple[Column, ...]:
+    return _cols(
+        "report.col.code",
+        "report.col.version",
+        "report.col.version_id",
+        "report.col.category_id",
+        "report.col.prompt_zh",
+        "report.col.prompt_en",
+        *(("report.col.events",) if with_events else ()),
+        "report.col.shown",
+        "report.col.voids",
+        "report.col.void_rate%",
+        *_CONTESTANT_RATE,
+        *_AUDIENCE_RATE,
+        "report.col.pooled_rate%",
+        *(() if with_events else ("report.col.ranked",)),
+    )
+
+
+def _question_row(q: QuestionRate, lang: str, with_events: bool) -> tuple[Cell, ...]:
+    info = q.question
+    void_rate = q.void_rate
+    pooled = q.pooled.value
+    return (
+        info.code,
+        info.version,
+        info.version_id,
+        info.category,
+        info.prompt_zh,
+        info.prompt_en,
+        *((q.events,) if with_events else ()),
+        q.shown,
+        q.voided,
+        None if void_rate is None else round(void_rate, RATE_DIGITS),
+        *_rate(q.contestants),
+        *_rate(q.audience),
+        None if pooled is None else round(pooled, RATE_DIGITS),
+    )
+
+
+def stats_table(rates: Sequence[QuestionRate], lang: str = i18n.DEFAULT) -> Table:
+    """The per-question statistics across events (``quiz report --questions``)."""
+    return Table(
+        "question_stats",
+        _question_columns(with_events=True),
+        tuple(_question_row(q, lang, with_events=True) for q in rates),
+    )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def safe_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _csv_cell(value: Cell) -> Cell:
+    return safe_text(value) if isinstance(value, str) else value
+
+
+def table_csv(table: Table, lang: str = i18n.DEFAULT) -> str:
+    """One table as CSV text (write it with a UTF-8 BOM so Excel reads the Chinese)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([i18n.translate(c.key, lang) for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue()
+
+
+def to_csv(data: ReportData, lang: str = i18n.DEFAULT) -> dict[str, str]:
+    """``{"matches.csv": text, ...}``: one CSV per table of the report."""
+    return {f"{t.name}.csv": table_csv(t, lang) for t in report_tables(data, lang)}
+
+
+def write_xlsx(tables: Iterable[Table], path: Path | BinaryIO, lang: str = i18n.DEFAULT) -> None:
+    """One sheet per table, headers bold and frozen, rates as percents."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    for sheet in list(book.worksheets):
+        book.remove(sheet)
+    for table in tables:
+        title = i18n.translate(f"report.table.{table.name}", lang)
+        # Sheet titles: at most 31 characters and none of []:*?/\ (Excel's rules).
+        sheet = book.create_sheet(title="".join(c for c in title if c not in "[]:*?/\\")[:31])
+        headers = [i18n.translate(c.key, lang) for c in table.columns]
+        sheet.append(headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append(list(row))
+        for index, column in enumerate(table.columns, start=1):
+            letter = sheet.cell(row=1, column=index).column_letter
+            for cell in sheet[letter][1:]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    # openpyxl takes "=..." for a formula; typed text must stay text.
+                    cell.data_type = "s"
+                if column.rate:
+                    cell.number_format = "0.0%"
+            texts = [headers[index - 1], *(str(r[index - 1] or "") for r in table.rows)]
+            sheet.column_dimensions[letter].width = min(max(8, *map(_width, texts)) + 2, 60)
+        sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+def _width(text: str) -> int:
+    # Excel column widths count narrow characters; a CJK character takes two.
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def to_xlsx(data: ReportData, path: Path | BinaryIO, lang: str = i18n.DEFAULT) -> None:
+    """The report as one workbook, one sheet per table (``path`` may be a binary stream)."""
+    write_xlsx(report_tables(data, lang), path, lang)
