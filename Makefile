@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,redis,eventlet]'
 	touch $@
 
 serve: $(VENV)/.installed

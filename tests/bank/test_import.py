@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import quiz.bank.importer as importer
-import quiz.db
 from quiz.bank.cli import bank
 from quiz.bank.importer import BankNotImportable, canonical_content, content_hash, import_bank
 from quiz.bank.schema import engine_view, question_from_content
@@ -187,10 +186,6 @@ def test_missing_questions_are_kept_or_retired(
     assert snapshot(sessions)["AF-002"][1] is False
 
 
-def _has_migrations() -> bool:
-    return any((Path(quiz.db.__file__).parent / "migrations" / "versions").glob("*.py"))
-
-
 def _import_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, Path]:
     folder = write_bank(tmp_path / "bank", [question(1), question(2)])
     database = tmp_path / "cli.sqlite3"
@@ -199,7 +194,6 @@ def _import_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, s
     return outcome.exit_code, outcome.output, database
 
 
-@pytest.mark.skipif(not _has_migrations(), reason="no Alembic migration exists yet")
 def test_import_command_migrates_and_imports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -215,18 +209,6 @@ def test_import_command_migrates_and_imports(
         code == 0
         and "0 new, 0 changed (new version), 0 back to an earlier version, 2 unchanged" in output
     )
-
-
-@pytest.mark.skipif(_has_migrations(), reason="a migration exists; the full import is tested")
-def test_import_command_without_migration_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    code, output, database = _import_cli(tmp_path, monkeypatch)
-    assert code == 1
-    assert "the database has no question tables" in output and "nothing imported" in output
-    engine = make_engine(f"sqlite:///{database}")
-    assert not inspect(engine).has_table("question")
-    engine.dispose()
 
 
 def test_import_command_refuses_a_bank_with_errors(
