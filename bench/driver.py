@@ -21,7 +21,7 @@ import socketio
 from bench.common import percentile
 from bench.swarm import DEFLATE, Swarm
 
-KEY_TIMEOUT_S = 10.0
+KEY_TIMEOUT_S = 20.0
 # The server rate-limits each client to 10 commands a second (burst 20); the driver stays
 # under that rather than measuring refusals.
 COMMAND_GAP_S = 0.11
@@ -75,7 +75,10 @@ class Key:
         self._last_command = time.monotonic()
         payload = {"id": f"b{next(_ids)}", "type": type, **args}
         self.sent_ns = time.monotonic_ns()
-        ack: dict[str, Any] = await self.client.call("command", payload, timeout=KEY_TIMEOUT_S)
+        try:
+            ack: dict[str, Any] = await self.client.call("command", payload, timeout=KEY_TIMEOUT_S)
+        except socketio.exceptions.TimeoutError:
+            raise TimeoutError(f"{self.role} {type}: no ack within {KEY_TIMEOUT_S:.0f} s") from None
         if not ack.get("ok"):
             raise RuntimeError(f"{self.role} {type} refused: {ack}")
         self.seq = max(self.seq, int(ack.get("seq", 0)))

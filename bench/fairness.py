@@ -23,13 +23,15 @@ calls for its few cells.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
+import multiprocessing
 import os
 import random
-import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ import socketio
 from bench.common import Section, machine, percentile
 from quiz.fair import DEFAULT_CAP_MS, DEFAULT_MARGIN_MS
 from quiz.testing.netem import Link, NetemProxy
-from quiz.testing.phone import DeviceClock, EmulatedPhone, Press, true_ms
+from quiz.testing.phone import DeviceClock, EmulatedPhone, Press
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "fairness.md"
 GAPS = (5, 10, 20, 50)
@@ -50,6 +52,11 @@ FORGED_TRIALS = int(os.environ.get("FAIRNESS_FORGED_TRIALS", "40"))
 FORGED_MS = 1_000.0
 RATE_RETRIES = 20
 STEP_TIMEOUT_S = 10.0
+#: A race whose presses the harness sent later than this after their scripted instants (a busy
+#: machine, not the system under test) is played again, up to LATE_RETRIES times; the count
+#: of such re-runs is reported.
+LATE_LIMIT_MS = 25.0
+LATE_RETRIES = 3
 #: Presses come 20-80 ms after the opening instant: the phones have long since unlocked
 #: (synchronised opening), and keeping races short keeps the run within minutes.
 REACTION_MS = (20.0, 80.0)
@@ -102,6 +109,7 @@ class Trial:
     clamps: list[str] = field(default_factory=list)
     forger: str | None = None
     send_lag_ms: float = 0.0  # how late the harness sent the later of the two presses
+    arrived_first: str | None = None  # the side whose buzz reached the server first
     retries: int = 0
 
     @property
@@ -155,9 +163,7 @@ class Host:
         """Send a command; a ``rate_limited`` refusal (10 a second, burst 20) is retried."""
         for _ in range(RATE_RETRIES):
             payload = {"id": f"f{next(_ids)}", "type": type, **args}
-            ack: dict[str, Any] = await self.client.call(
-                "command", payload, timeout=STEP_TIMEOUT_S
-            )
+            ack: dict[str, Any] = await self.client.call("command", payload, timeout=STEP_TIMEOUT_S)
             if ack.get("ok") or (ack.get("error") or {}).get("code") != "rate_limited":
                 break
             await asyncio.sleep(0.1)
@@ -182,16 +188,12 @@ class Host:
                 last = self.states[-1] if self.states else None
                 raise TimeoutError(f"no matching state; last: {str(last)[:300]}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
-            except TimeoutError:
-                pass
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             await asyncio.wait_for(self.client.disconnect(), 5)
-        except Exception:  # already gone
-            pass
 
 
 def _match_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -287,9 +289,10 @@ class Racer:
             trial.tie = True
         else:
             trial.winner = moment["side"]
-        arrivals = [b["arrived_at"] for b in engine.get("buzzes") or []]
-        if arrivals:
-            trial.decision_delay_ms = moment["at"] - min(arrivals)
+        buzzes = sorted(engine.get("buzzes") or [], key=lambda b: b["arrived_at"])
+        if buzzes:
+            trial.decision_delay_ms = moment["at"] - buzzes[0]["arrived_at"]
+            trial.arrived_first = buzzes[0]["side"]
         trial.send_lag_ms = max(p.sent_true_ms - p.true_ms for p in presses)
         self._read_receipts(decided, trial, dict(zip((first, second), presses, strict=True)))
         await host.match("void")
@@ -374,15 +377,19 @@ async def run_lane(
 
 
 async def _safe_race(racer: Racer, gap: float, first: str, forger: str | None = None) -> Trial:
+    retries = 0
     try:
-        return await racer.race(gap, first, forger)
-    except (TimeoutError, RuntimeError) as exc:
+        while True:
+            trial = await racer.race(gap, first, forger)
+            if trial.send_lag_ms <= LATE_LIMIT_MS or retries >= LATE_RETRIES:
+                trial.retries = retries
+                return trial
+            retries += 1
+    except (TimeoutError, RuntimeError, socketio.exceptions.SocketIOError) as exc:
         trial = Trial(gap=gap, first=first, forger=forger, error=str(exc)[:200])
         # Leave the question in a state the next race can start from.
-        try:
+        with contextlib.suppress(Exception):  # already concluded
             await racer.host.match("void")
-        except Exception:  # already concluded
-            pass
         return trial
 
 
@@ -465,16 +472,18 @@ def forged_table(lanes: list[Lane]) -> str:
                 continue
             won = sum(t.winner == side for t in trials)
             clamped = sum("too_early" in t.clamps for t in trials)
-            rows.append(
-                f"| {lane.pair.label} | {side} | {len(trials)} | {won} | {clamped} |"
-            )
+            rows.append(f"| {lane.pair.label} | {side} | {len(trials)} | {won} | {clamped} |")
     return "\n".join(rows)
 
 
 def body(lanes: list[Lane], elapsed_s: float) -> str:
     results, missed = table(lanes)
-    problems = [f"- lane {lane.pair.label} ({'compensated' if lane.compensation else 'arrival'}):"
-                f" {lane.error}" for lane in lanes if lane.error]
+    problems = [
+        f"- lane {lane.pair.label} ({'compensated' if lane.compensation else 'arrival'}):"
+        f" {lane.error}"
+        for lane in lanes
+        if lane.error
+    ]
     failed = sum(t.error is not None for lane in lanes for t in lane.trials)
     total = sum(len(lane.trials) for lane in lanes)
     verdict = (
@@ -498,41 +507,46 @@ def body(lanes: list[Lane], elapsed_s: float) -> str:
     )
 
 
-async def run_all(
+def _lane_process(pair: Pair, compensation: bool, trials: int, seed: int) -> Lane:
+    """One lane in a process of its own: its server, proxies and phones do not share an
+    event loop (or a core) with the other lanes'."""
+    from bench.servers import start_quiz, workdir
+
+    server = start_quiz("gevent", workdir("fair"))
+    try:
+        return asyncio.run(
+            run_lane(
+                server.url,
+                server.token,
+                pair,
+                compensation,
+                trials=trials,
+                forged_trials=FORGED_TRIALS if compensation else 0,
+                seed=seed,
+            )
+        )
+    finally:
+        server.stop()
+
+
+def run_all(
     pairs: tuple[Pair, ...] = PAIRS,
     modes: tuple[bool, ...] = (True, False),
     trials: int = TRIALS,
 ) -> list[Lane]:
-    from bench.servers import start_quiz, workdir
-
     combos = [(pair, comp) for pair in pairs for comp in modes]
-    servers = await asyncio.gather(
-        *(asyncio.to_thread(start_quiz, "gevent", workdir("fair")) for _ in combos)
-    )
-    try:
-        lanes = await asyncio.gather(
-            *(
-                run_lane(
-                    server.url,
-                    server.token,
-                    pair,
-                    comp,
-                    trials=trials,
-                    forged_trials=FORGED_TRIALS if comp else 0,
-                    seed=i + 1,
-                )
-                for i, (server, (pair, comp)) in enumerate(zip(servers, combos, strict=True))
-            )
-        )
-    finally:
-        for server in servers:
-            server.stop()
-    return list(lanes)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(combos), mp_context=context) as pool:
+        futures = [
+            pool.submit(_lane_process, pair, comp, trials, i + 1)
+            for i, (pair, comp) in enumerate(combos)
+        ]
+        return [f.result() for f in futures]
 
 
 def run() -> Section:
     started = time.monotonic()
-    lanes = asyncio.run(run_all())
+    lanes = run_all()
     elapsed = time.monotonic() - started
     text = body(lanes, elapsed)
     write_doc(text, elapsed)

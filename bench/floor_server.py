@@ -122,9 +122,9 @@ def main() -> None:
         import eventlet
 
         eventlet.monkey_patch()
-    from bench.servers import raise_fd_limit
+    from quiz.server.net import raise_open_files_limit
 
-    raise_fd_limit()
+    open_files = raise_open_files_limit()
     import json
 
     with open(args.state_file, encoding="utf-8") as f:
@@ -139,7 +139,7 @@ def main() -> None:
         import eventlet.wsgi
 
         listener = eventlet.greenio.GreenSocket(make_listener("127.0.0.1", args.port))
-        eventlet.wsgi.server(listener, app, log_output=False)
+        eventlet.wsgi.server(listener, app, log_output=False, max_size=max(open_files, 1024))
     else:
         # The same server quiz serve uses in threading mode (Flask-SocketIO runs Werkzeug).
         from werkzeug.serving import run_simple

@@ -32,13 +32,13 @@ MODES = tuple(os.environ.get("BENCH_MODES", "gevent eventlet threading").split()
 LEVELS = (0, 500, 1000, 2000)
 BUZZ_AT = (0, 500, 2000)
 FANOUT_AT = (500, 1000, 2000)
-BUZZ_ROUNDS = int(os.environ.get("BENCH_BUZZ_ROUNDS", "50"))
-FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "15"))
+BUZZ_ROUNDS = int(os.environ.get("BENCH_BUZZ_ROUNDS", "30"))
+FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "10"))
 JOIN_PHONES = 1000
 JOIN_SPREAD_S = 10.0
 REST_S = 3.0
 WORKERS = 4
-RUN_TIMEOUT_S = 420  # one (mode, server) run; a run that hangs is reported, not waited for
+RUN_TIMEOUT_S = 240  # one (mode, server) run; a run that hangs is reported, not waited for
 
 TARGET_BUZZ_P99_MS = 15.0
 TARGET_FANOUT_P95_MS = 200.0
@@ -61,6 +61,7 @@ class Run:
     cpu: dict[str, float] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    phase: str = "start-up"
 
     def buzz_p(self, level: int, p: float) -> float:
         values = self.buzz.get(level, {}).get("display", []) + self.buzz.get(level, {}).get(
@@ -90,6 +91,7 @@ async def _measure(run: Run, server: Server, keys: driver.Keys, swarm: Swarm) ->
     if run.server == "quiz" and keys.display.last is not None:
         run.state = keys.display.last  # a question on screen: what the floor will relay
     for level in LEVELS:
+        run.phase = f"connecting {level} phones"
         if level > swarm.connected:
             usage.start()
             report = await swarm.connect(server.url, level - swarm.connected)
@@ -104,13 +106,16 @@ async def _measure(run: Run, server: Server, keys: driver.Keys, swarm: Swarm) ->
         await asyncio.sleep(REST_S)
         run.cpu[f"at rest, {level} phones"] = usage.cpu_percent()
         if level in BUZZ_AT:
+            run.phase = f"buzzing with {level} phones"
             usage.start()
             run.buzz[level] = await driver.buzz_rounds(keys, swarm, BUZZ_ROUNDS)
             run.cpu[f"buzzing, {level} phones"] = usage.cpu_percent()
         if level in FANOUT_AT:
+            run.phase = f"fan-out to {level} phones"
             usage.start()
             run.fanout[level] = await driver.fanout_rounds(keys, swarm, FANOUT_ROUNDS)
             run.cpu[f"fan-out, {level} phones"] = usage.cpu_percent()
+    run.phase = "join storm"
     await swarm.disconnect()
     await asyncio.sleep(2.0)
     usage.start()
@@ -140,7 +145,7 @@ async def _one(mode: str, kind: str, state: dict[str, Any]) -> Run:
             keys = await driver.setup_floor(server.url)
         await asyncio.wait_for(_measure(run, server, keys, swarm), RUN_TIMEOUT_S)
     except Exception as exc:  # a failed run is reported in the document, not hidden
-        run.error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        run.error = f"{type(exc).__name__} while {run.phase}: {str(exc)[:300]}"
     finally:
         if keys is not None:
             await keys.close()

@@ -17,10 +17,10 @@ from bench.servers import Usage, prioritise, raise_fd_limit, start_quiz, start_r
 from bench.swarm import Swarm
 
 PHONES = 2000
-FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "15"))
-BUZZ_ROUNDS = int(os.environ.get("BENCH_BUZZ_ROUNDS", "50"))
+FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "10"))
+BUZZ_ROUNDS = int(os.environ.get("BENCH_BUZZ_ROUNDS", "30"))
 WORKERS = 4
-RUN_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 200
 
 
 async def _measure() -> list[str]:

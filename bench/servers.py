@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -24,6 +23,8 @@ from typing import Any
 
 import psutil
 
+from quiz.server.net import raise_open_files_limit
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
 
@@ -34,10 +35,11 @@ START_TIMEOUT_S = 60
 PRIORITY = -5
 
 
-def prioritise() -> bool:
-    """Raise this process's CPU priority; False if not allowed."""
+def prioritise(niceness: int = PRIORITY) -> bool:
+    """Set this process's nice value (absolute, so nesting never compounds); False if not
+    allowed."""
     try:
-        os.nice(PRIORITY)
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
     except OSError:
         return False
     return True
@@ -49,10 +51,8 @@ def _child_setup() -> None:
 
 
 def raise_fd_limit() -> None:
-    """Lift the soft open-file limit to the hard one: every phone is a socket."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    """Every phone is a socket: the generator and the servers need the hard limit."""
+    raise_open_files_limit()
 
 
 def free_port() -> int:

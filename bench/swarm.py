@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.servers import raise_fd_limit
+from bench.servers import prioritise, raise_fd_limit
 
 CONNECT_CONCURRENCY = 40  # per worker: enough to saturate the server, few enough for its backlog
 CONNECT_WAIT_S = 30  # engine.io handshake + Socket.IO namespace, per phone
@@ -265,7 +265,7 @@ async def _quiet_disconnect(phone: _Phone) -> None:
 def _worker(conn: Connection, index: int) -> None:
     raise_fd_limit()
     # Back to normal priority: the driver that spawned us runs raised (bench.servers.PRIORITY).
-    os.nice(-os.nice(0))
+    prioritise(0)
     asyncio.run(_serve(conn, index))
 
 

@@ -26,6 +26,10 @@ def _register() -> None:
 
     cli.add_command(serve)
 
+    from quiz.live.receipts import receipts_command
+
+    cli.add_command(receipts_command)
+
     from quiz.ops.cli import backup, export
 
     cli.add_command(export)

@@ -472,9 +472,16 @@ class AudienceDesk:
         if self.round is rnd:
             self.round = None
         self.last = rnd
-        self._emit_everywhere(EVENT_ROUND, self._round_view(rnd))
-        self._emit_everywhere(EVENT_COUNT, self._count_view())
+        # The wall and the host first; the phones learn the result from the round (their
+        # own verdict and rank follow in chunks), so the final count is not sent to them.
+        view = self._round_view(rnd)
+        for role in ("display", "host"):
+            self._emit(EVENT_ROUND, view, self._room(role))
         self._set_screen("result", RESULT_HOLD_MS if rnd.match_id is not None else 0)
+        count = self._count_view()
+        for role in ("display", "host"):
+            self._emit(EVENT_COUNT, count, self._room(role))
+        self._emit(EVENT_ROUND, view, self._room("audience"))
         self._emit_admin()
         self._tell_phones()
 

@@ -1,4 +1,4 @@
-"""The audience part of the live protocol (docs/protocol.md §13): the arguments of the audience
+"""The audience part of the live protocol (docs/protocol.md §14): the arguments of the audience
 phones' and the host's audience commands, checked into typed values, and the event names the
 server sends.
 

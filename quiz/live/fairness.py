@@ -186,7 +186,17 @@ class FairMatch:
         self, command: C.Command, now: int, events: Sequence[E.Event]
     ) -> tuple[FairMatch, list[dict[str, Any]]]:
         """Settle receipts from one applied command's events; returns the new value and the
-        changed receipts as log-entry dicts."""
+        changed receipts as log-entry dicts. Receipts are bookkeeping: a bug here is logged
+        and never stops the match."""
+        try:
+            return self._observe(command, now, events)
+        except Exception:
+            log.exception("buzz receipts not updated for %s", type(command).__name__)
+            return replace(self, incoming=None), []
+
+    def _observe(
+        self, command: C.Command, now: int, events: Sequence[E.Event]
+    ) -> tuple[FairMatch, list[dict[str, Any]]]:
         receipts = list(self.receipts)
         racing = list(self.racing)
         changed: list[int] = []
@@ -200,28 +210,41 @@ class FairMatch:
             receipts.append(replace(incoming, number=len(receipts) + 1))
             new = len(receipts) - 1
             changed.append(new)
-            racing.append(new)
 
         def settle(i: int, outcome: str, **details: Any) -> None:
             receipts[i] = receipts[i].settled(outcome, **details)
             if i not in changed:
                 changed.append(i)
 
+        def is_new(device: str) -> bool:
+            # The buzz being applied, not yet decided: the engine may first expire an earlier
+            # race (a Tick folded into this command) and only then take this buzz.
+            return (
+                new is not None
+                and receipts[new].device_id == device
+                and receipts[new].outcome == "pending"
+                and new not in racing
+            )
+
         for event in events:
-            if isinstance(event, E.BuzzRejected | E.EarlyBuzz):
-                if new is None or receipts[new].device_id != event.device_id:
-                    continue
-                racing.remove(new)
-                if isinstance(event, E.EarlyBuzz):
-                    settle(new, "early", decided_at=now, early_ms=event.early_ms)
-                else:
-                    settle(new, "rejected", decided_at=now, reason=event.reason)
+            if isinstance(event, E.BuzzAccepted) and is_new(event.device_id):
+                assert new is not None
+                racing.append(new)
+            elif isinstance(event, E.EarlyBuzz) and is_new(event.device_id):
+                assert new is not None
+                settle(new, "early", decided_at=now, early_ms=event.early_ms)
+            elif isinstance(event, E.BuzzRejected) and is_new(event.device_id):
+                assert new is not None
+                settle(new, "rejected", decided_at=now, reason=event.reason)
             elif isinstance(event, E.TieDeclared):
                 for i in racing:
                     settle(
                         i, "tie", decided_at=event.at, margin_ms=event.gap_ms, tie_rule=event.rule
                     )
             elif isinstance(event, E.BuzzWon):
+                if is_new(event.device_id):  # decided at once (no commit window)
+                    assert new is not None
+                    racing.append(new)
                 for i in racing:
                     settle(
                         i,

@@ -77,18 +77,22 @@ def engine_result(engine: Match) -> MatchResult | None:
     if engine.phase is not Phase.FINISHED or outcome is None or outcome.winner is None:
         return None
     snap = engine.snapshot()
-    counted: dict[int, list[dict[str, Any]]] = {}
-    for game in snap["games"]:
-        for question in game["questions"]:
-            counted[question["number"]] = question["violations"]
-    play = snap.get("question")
-    if play is not None and play["number"] not in counted:
-        # Ended by the host in the middle of a question: its early buzzes count too.
-        counted[play["number"]] = play["violations"]
     early = {"red": 0, "blue": 0}
-    for violations in counted.values():
+
+    def count(violations: list[dict[str, Any]]) -> None:
         for violation in violations:
             early[violation["side"]] += 1
+
+    games = snap["games"]
+    for game in games:
+        for question in game["questions"]:
+            count(question["violations"])
+    # Question numbers count within a game; the one in play belongs to the last game and is
+    # not in its record yet if the host ended the match in the middle of it.
+    play = snap.get("question")
+    recorded = {q["number"] for q in games[-1]["questions"]} if games else set()
+    if play is not None and play["number"] not in recorded:
+        count(play["violations"])
     forfeit = outcome.termination is Termination.FORFEIT
     try:
         return MatchResult(

@@ -171,17 +171,20 @@ def _match(
         tables["receipts"].append({"match_id": match.id, **receipt.to_dict()})
 
 
+def replay(match: Match, entries: Iterable[MatchLogEntry]) -> Engine:
+    """The match rebuilt from its log entries (the source of truth); raises if it no longer
+    replays."""
+    rules, _compensation = split_rules(match.rules or {})
+    return Engine.replay(
+        MatchRules.from_dict(rules), [(command_from_dict(e.command), e.now_ms) for e in entries]
+    )
+
+
 def _replay(match: Match, entries: Iterable[MatchLogEntry]) -> dict[str, Any]:
-    """The match's final state by replaying its log (the source of truth)."""
     try:
-        rules, _compensation = split_rules(match.rules or {})
-        engine = Engine.replay(
-            MatchRules.from_dict(rules),
-            [(command_from_dict(e.command), e.now_ms) for e in entries],
-        )
+        snap = replay(match, entries).snapshot()
     except Exception as exc:  # a log that no longer replays is reported, not hidden
         return {"error": f"{type(exc).__name__}: {exc}"[:200]}
-    snap = engine.snapshot()
     return {"phase": snap["phase"], "score": snap["score"], "outcome": snap["outcome"]}
 
 
@@ -293,4 +296,4 @@ def _atomic(path: Path, text: str, encoding: str) -> None:
         raise
 
 
-__all__ = ["FORMAT", "TABLES", "ExportError", "collect", "to_csv", "to_json", "write"]
+__all__ = ["FORMAT", "TABLES", "ExportError", "collect", "replay", "to_csv", "to_json", "write"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from quiz.server.net import lan_addresses, make_listener, set_nodelay
+from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit, set_nodelay
 
 
 @click.command()
@@ -89,6 +89,7 @@ def serve(
             RESUME_DEADLINES=resume_deadlines,
         )
     )
+    open_files = raise_open_files_limit()
     listener = make_listener(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
     ssl: dict[str, Any] = {"certfile": cert, "keyfile": key} if cert else {}
@@ -96,7 +97,7 @@ def serve(
         if async_mode == "gevent":
             _serve_gevent(app, listener, ssl, on_stop=hub_of(app).stop)
         elif async_mode == "eventlet":
-            _serve_eventlet(app, listener, ssl, on_stop=hub_of(app).stop)
+            _serve_eventlet(app, listener, ssl, on_stop=hub_of(app).stop, open_files=open_files)
         else:
             listener.close()
             from quiz.extensions import socketio
@@ -143,7 +144,11 @@ def _no_delay_server() -> type:
 
 
 def _serve_eventlet(
-    app: Any, listener: Any, ssl: dict[str, Any], on_stop: Callable[[], None]
+    app: Any,
+    listener: Any,
+    ssl: dict[str, Any],
+    on_stop: Callable[[], None],
+    open_files: int = 1024,
 ) -> None:
     import eventlet
     import eventlet.wsgi
@@ -156,7 +161,11 @@ def _serve_eventlet(
         signal.signal(sig, stop)
 
     sock = eventlet.wrap_ssl(listener, server_side=True, **ssl) if ssl else listener
-    eventlet.wsgi.server(eventlet.greenio.GreenSocket(sock), app, log_output=False)
+    # eventlet serves at most max_size connections at once (default 1024): a phone's socket
+    # holds one for its whole life, so the bound is the open-file limit, not eventlet's default.
+    eventlet.wsgi.server(
+        eventlet.greenio.GreenSocket(sock), app, log_output=False, max_size=max(open_files, 1024)
+    )
 
 
 def _banner(

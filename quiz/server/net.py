@@ -69,3 +69,19 @@ def set_nodelay(sock: socket.socket) -> None:
     # Not a TCP socket (e.g. a Unix socket behind a proxy): nothing to tune.
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def raise_open_files_limit() -> int:
+    """Lift the soft open-file limit to the hard one and return it: every phone is a socket,
+    and the usual soft limit (1024 on many Linux laptops) would refuse phones beyond ~1,000.
+    Returns 0 where there are no such limits (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return int(soft)

@@ -15,7 +15,6 @@ from quiz.extensions import socketio
 from quiz.live.cluster import Front
 from quiz.live.hub import NAMESPACE
 from quiz.live.protocol import ProtocolError, error_ack
-from quiz.sockets.wire import UNREADABLE
 
 log = logging.getLogger(__name__)
 #: Refusals worth a line in the log: someone without the token or with another's seat.
@@ -76,14 +75,6 @@ def on_command(payload: Any = None, *_extra: Any) -> dict[str, Any]:
 def on_sync(payload: Any = None, *_extra: Any) -> dict[str, Any]:
     hub = _hub()
     return hub.sync(_sid(), payload, hub.clock())
-
-
-@socketio.on("*")
-def on_unknown(event: Any = None, *args: Any) -> dict[str, Any]:
-    # Only clients that asked for an ack see this; the others are simply ignored.
-    if event == UNREADABLE:
-        return error_ack("invalid", str(args[0] if args else "unreadable payload"))
-    return error_ack("unknown_event", f"unknown event {str(event)[:40]!r}: use command or sync")
 
 
 @socketio.on_error_default

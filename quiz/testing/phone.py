@@ -17,13 +17,14 @@ in true time: :meth:`EmulatedPhone.press_at` waits for the instant, then stamps 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import socketio
+import socketio  # type: ignore[import-untyped]
 
 from quiz.fair import BURST_SIZE, SYNC_INTERVAL_MS, ClockSync
 
@@ -112,10 +113,8 @@ class EmulatedPhone:
         if self._loop_task is not None:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
-        try:
+        with contextlib.suppress(Exception):  # already gone
             await asyncio.wait_for(self.client.disconnect(), 5)
-        except Exception:  # already gone
-            pass
 
     async def sync_once(self) -> None:
         payload: dict[str, Any] = {"t0": self.clock.now()}

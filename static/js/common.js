@@ -146,42 +146,41 @@
 
   /* ------------------------------------------------------------------------ clock sync */
 
-  /* Offset between performance.now() and the server clock, from the lowest-RTT recent
-   * sample (NTP-style); `synced` only once a real `sync` round trip came back. */
-  var clock = { offset: null, rtt: null, synced: false, samples: [], rough: null };
+  /* The offset between performance.now() and the server clock comes from fair.js (the
+   * algorithm of quiz/fair/clock.py); `synced` once a real `sync` round trip came back. */
+  var syncer = new window.QuizFair.Syncer(function (payload, done) {
+    if (!socket || !socket.connected) return done(new Error("offline"));
+    socket.timeout(3000).emit("sync", payload, done);
+  });
+  var clock = { offset: null, rtt: null, synced: false, rough: null, fair: syncer.clock };
 
-  function addSample(t0, t1, t2, t3) {
-    var rtt = t3 - t0 - (t2 - t1);
-    var offset = (t1 - t0 + (t2 - t3)) / 2;
-    clock.samples.push({ rtt: rtt, offset: offset });
-    if (clock.samples.length > 8) clock.samples.shift();
-    var best = clock.samples[0];
-    clock.samples.forEach(function (s) {
-      if (s.rtt < best.rtt) best = s;
-    });
-    clock.offset = best.offset;
-    clock.rtt = Math.max(0, rtt);
-    clock.synced = true;
+  function syncEstimate() {
+    var est = syncer.clock.estimate;
+    clock.synced = !!est;
+    clock.offset = est ? est.offsetAt(performance.now()) : null;
+    clock.rtt = syncer.rtt;
+    return est;
   }
 
   /* Server ms now: synced offset, else the rough offset from the last state's `now`. */
   function serverNow() {
     var p = performance.now();
-    if (clock.offset != null) return p + clock.offset;
+    var est = syncEstimate();
+    if (est) return est.toServer(p);
     if (clock.rough != null) return p + clock.rough;
     return Date.now();
   }
 
   /* A press time in server ms, or null when unsynced (the server then uses arrival). */
   function pressAt(perfTime) {
-    if (!clock.synced) return null;
-    return Math.round(perfTime + clock.offset);
+    var est = syncEstimate();
+    return est ? Math.round(est.toServer(perfTime)) : null;
   }
 
   /* ------------------------------------------------------------------------ the socket */
 
   var listeners = { state: [], status: [], console: [], audience: [] };
-  /* Audience play-along and prize draws (docs/protocol.md §13): passed on as they come. */
+  /* Audience play-along and prize draws (docs/protocol.md §14): passed on as they come. */
   var AUDIENCE_EVENTS = ["audience_round", "audience_you", "audience_screen", "audience_admin"];
   AUDIENCE_EVENTS.forEach(function (name) {
     listeners[name] = [];
@@ -247,16 +246,10 @@
     emit("state", state);
   }
 
-  var syncTimer = null;
-
-  function syncOnce() {
-    if (!socket || !socket.connected) return;
-    var t0 = performance.now();
-    socket.timeout(3000).emit("sync", { t0: t0 }, function (err, ack) {
-      if (err || !ack || typeof ack.t1 !== "number" || typeof ack.t2 !== "number") return;
-      addSample(t0, ack.t1, ack.t2, performance.now());
-    });
-  }
+  // A phone that slept may come back with a paused performance.now(): sync afresh.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && socket && socket.connected) syncer.reanchor();
+  });
 
   /* connect({role, auth: fn returning extra auth fields}) */
   function connect(options) {
@@ -283,7 +276,7 @@
     socket.on("connect", function () {
       last.resync = true;
       setStatus("online");
-      syncOnce();
+      syncer.burst();
     });
     socket.on("disconnect", function (reason) {
       setStatus("offline");
@@ -315,8 +308,13 @@
         emit(name, m);
       });
     });
-    if (syncTimer) window.clearInterval(syncTimer);
-    syncTimer = window.setInterval(syncOnce, 2000);
+    // Contestant phones and the LED wall need the sharpest clock; audience phones (a player
+    // without a seat) sync half as often, which halves the load of a full hall.
+    syncer.start(function () {
+      var extra = options.role === "player" && options.auth ? options.auth() : null;
+      var seated = !extra || !!extra.seat;
+      return (seated ? 1 : 2) * window.QuizFair.SYNC_INTERVAL_MS;
+    });
     return socket;
   }
 
@@ -472,6 +470,32 @@
       you: (state && state.you) || null,
       moment: (state && state.moment) || null,
     };
+  }
+
+  /* The synchronised opening: buzzing opens at the server instant `opens_at`, which each page
+   * meets on its own synced clock rather than when the `buzzing` state (sent at that instant)
+   * happens to arrive. Returns the model to render (a countdown that has reached its instant
+   * renders as buzzing) and calls `rerender` once at the instant if it is still ahead. */
+  var openingTimer = null;
+  function syncOpening(m, rerender) {
+    if (openingTimer) window.clearTimeout(openingTimer);
+    openingTimer = null;
+    var eng = (m && m.match && m.match.engine) || {};
+    var opensAt = num(eng.opens_at, null);
+    if (!m || m.phase !== "countdown" || m.paused || opensAt == null) return m;
+    var wait = opensAt - serverNow();
+    if (wait > 0) {
+      openingTimer = window.setTimeout(rerender, Math.ceil(wait));
+      return m;
+    }
+    var rules = (m.match && m.match.rules) || {};
+    var windowMs = num(rules.buzz_window_ms, null);
+    var open = {};
+    for (var k in m) if (Object.prototype.hasOwnProperty.call(m, k)) open[k] = m[k];
+    open.phase = "buzzing";
+    open.deadline = windowMs == null ? null : opensAt + windowMs;
+    open.deadlineTotal = windowMs;
+    return open;
   }
 
   /* A question category's name (bank files use "anti-fraud", the server may send
@@ -769,6 +793,7 @@
     clock: clock,
     serverNow: serverNow,
     pressAt: pressAt,
+    syncOpening: syncOpening,
     model: model,
     sideName: sideName,
     pairingLabel: pairingLabel,

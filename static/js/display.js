@@ -188,7 +188,9 @@
   }
 
   function render(state) {
-    var m = Q.model(state);
+    var m = Q.syncOpening(Q.model(state), function () {
+      render(state);
+    });
     current = m;
     noteMatchEnd(m);
     var tour = tourShown(m, state && state.tournament) ? state.tournament : null;
@@ -607,7 +609,7 @@
 
   /* ------------------------------------------------------------------ audience layer */
 
-  /* Audience play-along and prize draws over the arena (docs/protocol.md §13): an
+  /* Audience play-along and prize draws over the arena (docs/protocol.md §14): an
    * audience-only question, the audience's result (share correct, a bar chart per option,
    * the fastest correct nicknames), the leaderboard, and the prize draw with its animation.
    * The server says what to show (`audience_screen`); the question and result come in
@@ -656,7 +658,7 @@
       (q ? q.options : []).map(function (o) {
         return el("li", { class: "aud-opt" }, [
           el("span", { class: "aud-opt-key", text: o.key }),
-          el("span", { class: "aud-opt-text", "data-fit": "5.5", "data-fit-group": "aud-opts", text: Q.pick(o) }),
+          el("span", { class: "aud-opt-text", "data-fit": "7", "data-fit-group": "aud-opts", text: Q.pick(o) }),
         ]);
       }),
     );
@@ -755,7 +757,8 @@
   function audDraw() {
     var d = aud.screen.draw;
     setText($("#aud-title"), t("display.aud.draw_title"));
-    setText($("#aud-sub"), t("display.aud.prize_count", { n: d.count }));
+    // Once drawn: how many did win (fewer than the prizes when fewer phones were eligible).
+    setText($("#aud-sub"), t("display.aud.prize_count", { n: d.winners ? d.winners.length : d.count }));
     setText($("#aud-prize"), d.prize);
     var rule = d.eligibility.stage
       ? t("display.aud.rule_stage", { stage: audStageName(d.eligibility.stage), n: d.eligibility.min_correct })
@@ -813,6 +816,13 @@
 
   function audWinners(d) {
     var winners = d.winners || [];
+    var list = $("#aud-winners");
+    var key = d.id + "|" + winners.join("|") + "|" + window.innerWidth + "x" + window.innerHeight;
+    audShow("winners");
+    setText($("#aud-status"), t("display.aud.winners"));
+    // Rebuilt only when something changed: a rebuild replays the cards' entrance.
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
     var shown = winners.slice(0, winners.length > AUD_WINNERS_MAX ? AUD_WINNERS_MAX - 1 : AUD_WINNERS_MAX);
     var cells = shown.map(function (name) {
       return el("li", { class: "aud-winner", "data-fit": "6", "data-fit-group": "aud-winners", text: name });
@@ -824,12 +834,12 @@
     var wide = window.innerWidth / Math.max(1, window.innerHeight) > 2.4;
     var cols = n <= 2 ? n : n <= 4 ? 2 : n <= 9 ? 3 : n <= 16 ? 4 : 6;
     if (wide) cols = Math.min(n, cols * 2);
-    var list = $("#aud-winners");
     list.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
     list.style.gridTemplateRows = "repeat(" + Math.ceil(n / cols) + ", minmax(0, 1fr))";
+    var fresh = !list.dataset.drawn || list.dataset.drawn !== d.id;
+    list.dataset.drawn = d.id;
+    list.classList.toggle("is-fresh", fresh);
     Q.fill(list, cells);
-    audShow("winners");
-    setText($("#aud-status"), t("display.aud.winners"));
   }
 
   function renderAud() {

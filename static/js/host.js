@@ -397,6 +397,57 @@
     if (m.tied.length) rows.push(el("li", { class: "h-log-tie", text: t("status.tie") }));
     if (!rows.length) rows.push(el("li", { class: "h-log-empty", text: t("host.log_empty") }));
     Q.fill($("#h-log"), rows);
+    renderReceipts(m, opensAt);
+  }
+
+  /* Fair-buzzing receipts of the question in play: how each buzz was timed and judged. */
+  var RECEIPT_OUTCOME = {
+    pending: "host.receipt.pending",
+    won: "host.receipt.won",
+    lost: "host.receipt.lost",
+    tie: "host.receipt.tie",
+    early: "host.receipt.early",
+    rejected: "host.receipt.rejected",
+  };
+  var RECEIPT_CLAMP = {
+    too_early: "host.receipt.too_early",
+    before_visible: "host.receipt.before_visible",
+    after_arrival: "host.receipt.after_arrival",
+  };
+
+  function renderReceipts(m, opensAt) {
+    var fair = (m.match && m.match.fair) || null;
+    var q = m.match && m.match.question;
+    var rule = "";
+    if (fair) rule = t(fair.rule === "compensated" ? "host.receipt.rule_compensated" : "host.receipt.rule_arrival");
+    setText($("#h-fair-rule"), rule);
+    var list = fair && q ? fair.receipts.filter(function (r) { return r.question_id === q.id; }) : [];
+    function rel(ms) {
+      if (opensAt == null) return String(ms);
+      return (ms >= opensAt ? "+" : "") + Math.round(ms - opensAt) + " ms";
+    }
+    var rows = list.map(function (r) {
+      var parts = [
+        "#" + r.number + " " + Q.sideName(r.side) + " · " + t(RECEIPT_OUTCOME[r.outcome] || "host.receipt.pending"),
+        t("host.receipt.times", {
+          press: rel(r.press_server_ms),
+          arrival: rel(r.arrival_ms),
+          rtt: r.rtt_ms == null ? "–" : Math.round(r.rtt_ms),
+          unc: r.uncertainty_ms,
+        }),
+      ];
+      if (r.margin_ms != null && r.outcome !== "pending") parts.push(t("host.receipt.margin", { ms: r.margin_ms }));
+      if (r.tie_rule) parts.push(t("host.receipt.tie_rule", { rule: r.tie_rule }));
+      if (r.clamp) parts.push(t(RECEIPT_CLAMP[r.clamp], { ms: Math.round(r.clamped_by_ms) }));
+      if (r.early_ms != null) parts.push(t("host.log_early", { ms: r.early_ms }));
+      if (r.commit_window_ms) parts.push(t("host.receipt.window", { ms: r.commit_window_ms }));
+      return el("li", {
+        class: "h-log-" + (r.side || "none") + (r.clamp ? " h-receipt-clamped" : ""),
+        title: JSON.stringify(r),
+        text: parts.join("  "),
+      });
+    });
+    Q.fill($("#h-receipts"), rows);
   }
 
   function tick() {
@@ -639,7 +690,10 @@
     if (games == null || answer == null || windowS == null || pre == null) {
       return showError(t("host.error.rules_range"));
     }
+    // Fair buzzing: rank by compensated press time within a 300 ms commit window, or (box
+    // unticked) by plain arrival order.
     var rules = {
+      commit_window_ms: $("#rule-compensation").checked ? 300 : 0,
       games_to_win: games,
       rebound: $("#rule-rebound").value,
       early_penalty: $("#rule-early").value,
@@ -672,7 +726,13 @@
     var settings = matchSettings();
     if (!settings) return;
     // The server issues both seat codes with the match; they appear under the seats.
-    send("create_match", { red: red, blue: blue, rules: settings.rules, filter: settings.filter });
+    send("create_match", {
+      red: red,
+      blue: blue,
+      rules: settings.rules,
+      filter: settings.filter,
+      compensation: $("#rule-compensation").checked,
+    });
   });
 
   /* ------------------------------------------------------------------ the tournament */
@@ -998,7 +1058,9 @@
     fetch("/host/contestants/import", { method: "POST", headers: { "X-Host-Token": token() }, body: data })
       .then(function (response) {
         return response.json().catch(function () {
-          return { ok: false, error: { code: "http_" + response.status, message: String(response.status) } };
+          // Not JSON: refused in front of the route (the body limit answers 413 in plain text).
+          var code = response.status === 413 ? "too_large" : "http_" + response.status;
+          return { ok: false, error: { code: code, message: "HTTP " + response.status } };
         });
       })
       .then(function (body) {
@@ -1033,7 +1095,7 @@
 
   /* ------------------------------------------------------------------ audience and prizes */
 
-  /* The audience panel (docs/protocol.md §13): live count, what the LED shows, the
+  /* The audience panel (docs/protocol.md §14): live count, what the LED shows, the
    * audience-only round, settings, nickname approvals, prize draws and their export. Drawn
    * from `audience_admin` (and the count from `audience`); every button is one command. */
   var audAdmin = null;

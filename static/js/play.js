@@ -67,7 +67,7 @@
   /* An audience phone answers the question put to the audience (`audience_round`), sees its
    * verdict with the explanation once the question is closed, its own rank, its nickname
    * (a new one waits for the host) and the claim codes of prizes it won (`audience_you`).
-   * docs/protocol.md §13. */
+   * docs/protocol.md §14. */
   var aud = {
     round: null, // the newest audience_round
     you: null, // the newest audience_you
@@ -208,10 +208,10 @@
       var o = r && aud.you && aud.you.outcome && aud.you.outcome.round === r.round ? aud.you.outcome : null;
       if (!r) return { text: "", tone: "" };
       if (!o) return { text: t("play.aud.missed"), tone: "" };
-      var points = o.points ? " " + t("play.aud.points", { n: o.points }) : "";
-      return o.correct
-        ? { text: "✓ " + t("play.aud.right") + points, tone: "ok" }
-        : { text: "✗ " + t("play.aud.wrong"), tone: "bad" };
+      // The status line above says right or wrong; this line adds what it is worth.
+      if (o.correct) return { text: t("play.aud.points", { n: o.points }), tone: "ok" };
+      var key = r.result ? r.result.key.join("、") : "";
+      return { text: t("play.aud.answer_was", { key: key }), tone: "bad" };
     }
     if (aud.sending) return { text: "…", tone: "" };
     if (mine) return { text: late ? t("play.aud.time_up") : t("play.aud.waiting_result"), tone: "ok" };
@@ -355,7 +355,9 @@
       buzz.classList.remove("is-pressed");
     }, 160);
     // Sent whatever the phase: a press before buzzing opens is a 违规 the server records.
-    Q.command("buzz", { press_at: Q.pressAt(at) }).then(function (ack) {
+    // Both clocks: the server converts the phone's own time with its estimate (fair buzzing).
+    var local = Math.round(at * 1000) / 1000;
+    Q.command("buzz", { press_at: Q.pressAt(at), press_local: local }).then(function (ack) {
       if (!ack.ok) setText($("#sub"), ack.error.message);
     });
   }
@@ -427,6 +429,13 @@
     });
   }
 
+  function provisional(m, side) {
+    var eng = (m.match && m.match.engine) || {};
+    return (eng.candidates || []).some(function (c) {
+      return c && c.side === side;
+    });
+  }
+
   /* The one-glance state of a contestant: words, a sub line and a tone. */
   function contestantLine(m, side) {
     var mine = m.answering === side;
@@ -445,6 +454,8 @@
         if (out) return { text: t("play.no_right"), tone: "muted" };
         return { text: t("play.go"), tone: "go" };
       case "arbitrating":
+        // The provisional winner waits out the commit window: presses may still be in flight.
+        if (provisional(m, side)) return { text: t("play.checking"), tone: "" };
         return { text: t("play.arbitrating"), tone: "" };
       case "tie":
         return { text: t("play.tie"), tone: "" };
@@ -541,7 +552,9 @@
   }
 
   function render(state) {
-    var m = Q.model(state);
+    var m = Q.syncOpening(Q.model(state), function () {
+      render(state);
+    });
     current = m;
     var you = m.you || {};
     var side = you.side === "red" || you.side === "blue" ? you.side : null;

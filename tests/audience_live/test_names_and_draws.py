@@ -131,8 +131,8 @@ def test_eligibility_can_name_one_match(live: Live, connect: Callable[..., TC]) 
     crowd = phones(connect, 4, "stage")
     play_three_questions(live, crowd)
     stage = f"match-{live.match_id}"
-    stages = [s["stage"] for s in live.host.last("audience_admin")["stages"]]
-    assert stages == [stage]
+    stages = live.host.last("audience_admin")["stages"]
+    assert stages == [{"stage": stage, "kind": "match", "number": 1}]  # 第1场
     ack = live.host.command("prepare_draw", prize="奖", count=1, min_correct=3, stage=stage)
     assert ack["eligible"] == 1
     missing = live.host.command("prepare_draw", prize="奖", count=1, stage="quiz-9")

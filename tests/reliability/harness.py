@@ -100,7 +100,8 @@ class Cast:
         """The host's newest state once the other clients have it too (nothing in flight)."""
         state: dict[str, Any] = self.host.last()
         for peer in (self.display, self.red, self.blue):
-            peer.wait_latest(lambda s, seq=state["seq"]: s["seq"] >= seq)
+            if peer.client.connected:
+                peer.wait_latest(lambda s, seq=state["seq"]: s["seq"] >= seq)
         return state
 
 

@@ -213,11 +213,12 @@ def test_the_relay_takes_over_when_the_owner_dies(
 ) -> None:
     a, b = pair
     p = _setup(a, b, sio_peer)
-    host, red = p["host"], p["red"]
+    host, red, watcher = p["host"], p["red"], p["watcher"]
     _host_do(host, "show_question")
+    question = host.last()["match"]["question"]
+    assert watcher.command("guess", choices=[question["options"][0]["key"]])["ok"]
     _host_do(host, "open_buzzing")
     red.wait_latest(lambda s: s["match"]["phase"] == "buzzing")
-    question = host.last()["match"]["question"]
     assert _counted(red.command("buzz", press_at=None))
     red.wait_latest(lambda s: s["match"]["phase"] == "answering")
     assert red.command("choice", choices=question["answer"])["ok"]
@@ -235,6 +236,9 @@ def test_the_relay_takes_over_when_the_owner_dies(
     state = host.wait_latest(lambda s: bool(s["match"]) and s["match"]["id"] == p["match_id"])
     assert state["match"]["engine"]["score"] == {"red": 1, "blue": 0}
     assert state["match"]["phase"] == "result"
+    # The audience answer acknowledged by the dead owner is still counted.
+    tally = host.wait_for(lambda m: m["question"] == question["id"], "audience")
+    assert tally["count"] == 1, tally
     _host_do(host, "show_question")
     _host_do(host, "open_buzzing")
     red.wait_latest(lambda s: s["match"]["phase"] == "buzzing", timeout=15)

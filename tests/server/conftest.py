@@ -183,7 +183,9 @@ def start_match(
     clock: ManualClock,
     rules: dict[str, Any] | None = None,
     filter: dict[str, Any] | None = None,
+    **create: Any,
 ) -> Live:
+    """``create``: further ``create_match`` arguments (e.g. ``compensation``)."""
     host = connect("host", token=TOKEN, device="host-device-1")
     assert host.connected
     red_id = host.command("add_contestant", name="红方")["contestant_id"]
@@ -195,6 +197,7 @@ def start_match(
         rules=rules or {},
         filter=filter or {"kinds": ["single"]},
         seed="fixed",
+        **create,
     )
     assert ack["ok"], ack
     match_id = ack["match_id"]

@@ -234,7 +234,7 @@ def test_audience_guesses_are_tallied_after_the_result(live: Live) -> None:
     live.red.command("choice", choices=q["answer"])
     live.tick(600)
     assert live.display.last("audience")["tally"] == {"A": 1}
-    # The audience round closed with the contestants' question (docs/protocol.md §13).
+    # The audience round closed with the contestants' question (docs/protocol.md §14).
     assert live.audience.command("guess", choices=["B"])["error"]["code"] == "closed"
 
 

@@ -146,7 +146,9 @@ def test_the_route_refuses_bad_uploads_and_adds_nothing(
     assert bad.get_json()["problems"] == [{"row": 3, "message": "张三 is already listed in row 2"}]
     missing = app.test_client().post(ROUTE, headers={"X-Host-Token": TOKEN})
     assert missing.status_code == 400
-    huge = post(app, b"x" * (70 * 1024), "huge.csv")
-    assert huge.status_code == 413
-    assert huge.get_json()["error"]["code"] == "too_large"
+    # Refused before it is read, by the server's body limit in front of every route.
+    assert post(app, b"x" * (70 * 1024), "huge.csv").status_code == 413
+    just_over = post(app, "名称\n".encode() + b"x" * MAX_LIST_BYTES, "big.csv")
+    assert just_over.status_code == 413
+    assert just_over.get_json()["error"]["code"] == "too_large"
     assert host.last("console")["contestants"] == []

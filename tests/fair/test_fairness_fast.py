@@ -1,0 +1,60 @@
+"""The fairness benchmark's harness on a few cells, asserting the targets: a real ``quiz serve``,
+two emulated phones behind latency-injecting proxies (5 ms and 150 ms one way, ±20 ms jitter),
+scripted presses. The full table is ``python -m bench.fairness`` (docs/fairness.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bench.fairness import PAIRS, Trial, cell, run_lane
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+NEAR_FAR = PAIRS[1]
+assert (NEAR_FAR.red.up, NEAR_FAR.blue.up) == (5, 150)
+
+
+def share(trials: list[Trial]) -> float:
+    c = cell(trials)
+    return float(c["correct"]) / c["n"]
+
+
+def test_the_truly_first_press_wins_across_5_and_150_ms(
+    live_server_factory: Callable[..., Any],
+) -> None:
+    server = live_server_factory()
+    lane = asyncio.run(
+        asyncio.wait_for(
+            run_lane(
+                server.url,
+                server.token,
+                NEAR_FAR,
+                True,
+                gaps=(10, 20),
+                trials=20,
+                forged_trials=4,
+                warmup_s=12,
+                deadline_s=40,
+            ),
+            timeout=75,
+        )
+    )
+    assert lane.error is None, lane.error
+    at = {gap: [t for t in lane.trials if t.gap == gap] for gap in (10, 20)}
+    assert len(at[10]) == len(at[20]) == 20
+    assert share(at[20]) >= 0.99, at[20]
+    assert share(at[10]) >= 0.95, at[10]
+    # Half the races have the far phone pressing first: by arrival order it loses them.
+    arrived = [t for t in lane.trials if t.arrived_first is not None]
+    by_arrival = sum(t.arrived_first == t.first for t in arrived) / len(arrived)
+    assert by_arrival <= 0.6
+    # Every receipt of these races says how it was decided; decisions wait at most the cap.
+    assert lane.receipts >= 2 * len(lane.trials)
+    assert all(t.decision_delay_ms is not None and t.decision_delay_ms <= 300 for t in lane.trials)
+    # A forged early timestamp, pressed later than the clamp allows, never wins.
+    assert len(lane.forged) == 4
+    assert not [t for t in lane.forged if t.error is None and t.winner == t.forger]
+    assert any("too_early" in t.clamps for t in lane.forged)
