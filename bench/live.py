@@ -36,9 +36,9 @@ BUZZ_ROUNDS = int(os.environ.get("BENCH_BUZZ_ROUNDS", "30"))
 FANOUT_ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "10"))
 JOIN_PHONES = 1000
 JOIN_SPREAD_S = 10.0
-REST_S = 3.0
+REST_S = 2.0
 WORKERS = 4
-RUN_TIMEOUT_S = 240  # one (mode, server) run; a run that hangs is reported, not waited for
+RUN_TIMEOUT_S = 360  # one (mode, server) run; a run that hangs is reported, not waited for
 
 TARGET_BUZZ_P99_MS = 15.0
 TARGET_FANOUT_P95_MS = 200.0

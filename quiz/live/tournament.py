@@ -211,13 +211,14 @@ class TournamentDesk:
         service = self.hub.services.get(match.id)
         if service is not None:
             return engine_result(service.engine)
-        if match.status != "finished" or not (match.outcome or {}).get("winner"):
+        outcome = match.outcome or {}
+        if match.status != "finished" or not outcome.get("winner"):
             return None
         stored = self.links[match.id].result
-        games = (match.outcome or {}).get("games") or {}
+        games = outcome.get("games") or {}
         if (
             stored is not None
-            and stored.winner.value == match.outcome["winner"]
+            and stored.winner.value == outcome["winner"]
             and [stored.red_games, stored.blue_games] == [games.get("red"), games.get("blue")]
         ):
             return stored  # the summary agrees: no need to replay the log
@@ -508,8 +509,9 @@ class TournamentDesk:
 
     def _cmd_correct_result(self, args: Any) -> dict[str, Any]:
         try:
+            (red_games, blue_games), (red_early, blue_early) = args.games, args.violations
             result = MatchResult(
-                Side(args.winner), *args.games, *args.violations, forfeit=args.forfeit
+                Side(args.winner), red_games, blue_games, red_early, blue_early, args.forfeit
             )
         except ValueError as exc:
             raise ProtocolError("invalid", str(exc)[:200]) from None

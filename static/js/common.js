@@ -161,6 +161,7 @@
     clock.rtt = syncer.rtt;
     return est;
   }
+  syncer.onSample = syncEstimate;
 
   /* Server ms now: synced offset, else the rough offset from the last state's `now`. */
   function serverNow() {

@@ -218,6 +218,7 @@
     this.rtt = null;
     this.timer = null;
     this.bursting = false;
+    this.onSample = null; // called after every exchange the estimate took in
   }
 
   Syncer.prototype.once = function (done) {
@@ -233,6 +234,7 @@
           var sample = self.clock.add(t0, ack.t1, ack.t2, t3);
           self.rtt = sample.rtt;
           self.prev = { t0: t0, t3: t3 };
+          if (self.onSample) self.onSample(sample);
         } catch (e) {
           // An impossible exchange (a clock jumped mid-flight) is simply not used.
         }

@@ -347,6 +347,14 @@
     // pointerdown and a touchstart fallback may both fire for one touch: one press only.
     if (at - lastPress < 250) return;
     lastPress = at;
+    // Sent whatever the phase: a press before buzzing opens is a 违规 the server records.
+    // Both clocks: the server converts the phone's own time with its estimate (fair buzzing).
+    // Sent before any feedback: creating the audio context on the first press can take tens
+    // of ms, which would eat into the commit window and the server's trust allowance.
+    var local = Math.round(at * 1000) / 1000;
+    Q.command("buzz", { press_at: Q.pressAt(at), press_local: local }).then(function (ack) {
+      if (!ack.ok) setText($("#sub"), ack.error.message);
+    });
     Q.sound.unlock();
     if (navigator.vibrate) navigator.vibrate(40);
     Q.sound.play("press");
@@ -354,12 +362,6 @@
     window.setTimeout(function () {
       buzz.classList.remove("is-pressed");
     }, 160);
-    // Sent whatever the phase: a press before buzzing opens is a 违规 the server records.
-    // Both clocks: the server converts the phone's own time with its estimate (fair buzzing).
-    var local = Math.round(at * 1000) / 1000;
-    Q.command("buzz", { press_at: Q.pressAt(at), press_local: local }).then(function (ack) {
-      if (!ack.ok) setText($("#sub"), ack.error.message);
-    });
   }
 
   if (window.PointerEvent) {

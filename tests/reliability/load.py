@@ -63,11 +63,12 @@ class Flapper(threading.Thread):
     """The red phone: on for most of each second, off for the rest, playing when on."""
 
     def __init__(
-        self, server: LiveServer, code: str, record: Record, key: Callable[[], list[str]]
+        self, server: LiveServer, code: str, record: Record, key: Callable[[], dict[str, Any]]
     ) -> None:
         super().__init__(daemon=True)
         self.server, self.code, self.record = server, code, record
-        self.key = key  # the right answer: a phone's state hides it, the contestant knows it
+        # The question with its answer: a phone's state hides it, the contestant knows it.
+        self.key = key
         self.stop = threading.Event()
         self.unsent: dict[str, Any] | None = None  # fired just before a disconnect
         # A clean WebSocket close can take seconds (the closing handshake): the phone does
@@ -119,8 +120,14 @@ class Flapper(threading.Thread):
         if match.get("phase") == "buzzing" and "red" in engine.get("eligible", []):
             return {"id": f"red-buzz-{match['id']}-{number}", "type": "buzz", "press_at": None}
         if match.get("phase") == "answering" and engine.get("answering") == "red":
+            # Wrong every other question: blue gets the rebound, the match stays close and
+            # runs for the whole test.
+            question = self.key()
+            right = list(question["answer"])
+            letters = [chr(65 + i) for i in range(question["option_count"])]
+            choices = right if number % 2 else [next(x for x in letters if x not in right)]
             choice = f"red-choice-{uuid.uuid4().hex[:8]}"
-            return {"id": choice, "type": "choice", "choices": self.key()}
+            return {"id": choice, "type": "choice", "choices": choices}
         return None
 
 
@@ -133,10 +140,12 @@ def _drive(cast: Cast, record: Record, until: float) -> int:
     """Questions until ``until`` (monotonic); returns how many were played."""
     played = 0
 
-    def host(type: str, **args: Any) -> None:
+    def host(type: str, tolerate: tuple[str, ...] = (), **args: Any) -> None:
         ack = cast.host.host_command(type, **args)
         if not ack.get("ok") and ack.get("error", {}).get("code") == "stale":
             ack = cast.host.host_command(type, **args)  # a phone moved the match meanwhile
+        if not ack.get("ok") and ack.get("error", {}).get("code") in tolerate:
+            return
         assert ack.get("ok"), (type, ack)
         record.keep("host", type, "-", ack)
         cast.host.wait_latest(lambda s: s["seq"] >= ack["seq"])
@@ -153,25 +162,48 @@ def _drive(cast: Cast, record: Record, until: float) -> int:
         if cast.host.last()["match"]["phase"] == "buzzing":
             ack = cast.blue.command("buzz", press_at=None)
             record.keep("blue", "buzz", "-", ack)
-        match = cast.host.wait_latest(lambda s: s["match"]["phase"] != "buzzing")["match"]
-        if match["phase"] == "answering" and played % 3 == 2:
-            host("judge", correct=True)  # the host rules before the phone answers
-        elif match["phase"] == "answering" and match["engine"]["answering"] == "blue":
-            record.keep("blue", "choice", "-", cast.blue.command("choice", choices=answer))
-        elif match["phase"] == "answering":
-            deadline = time.monotonic() + 3
-            while time.monotonic() < deadline and cast.host.last()["match"]["phase"] == "answering":
-                time.sleep(0.05)
-            if cast.host.last()["match"]["phase"] == "answering":
-                host("judge", correct=played % 2 == 0)
-        cast.host.wait_latest(lambda s: s["match"]["phase"] in ("result", "finished", "answering"))
-        if cast.host.last()["match"]["phase"] == "answering":  # a rebound to the other side
-            host("judge", correct=True)
+        cast.host.wait_latest(lambda s: s["match"]["phase"] != "buzzing")
+        _answer(cast, record, host, answer, host_rules=played % 3 == 2)
         state = cast.host.wait_latest(lambda s: s["match"]["phase"] in ("result", "finished"))
         played += 1
         if state["match"]["phase"] == "finished":
             break
     return played
+
+
+def _answer(
+    cast: Cast,
+    record: Record,
+    host: Callable[..., None],
+    answer: list[str],
+    host_rules: bool,
+) -> None:
+    """Until the question is concluded: blue answers at once (right), red on its phone when it
+    is connected (the flapper), else the host rules after 3 s; or the host rules at once."""
+    attempts: set[tuple[str, bool]] = set()
+    waited_since = time.monotonic()
+    deadline = waited_since + 30
+    while time.monotonic() < deadline:
+        match = cast.host.last()["match"]
+        if match["phase"] in ("result", "finished"):
+            return
+        if match["phase"] == "answering":
+            attempt = (match["engine"]["answering"], match["engine"]["rebound"])
+            if attempt not in attempts:
+                attempts.add(attempt)
+                waited_since = time.monotonic()
+                if host_rules:
+                    host("judge", ("wrong_phase", "stale"), correct=True)
+                elif attempt[0] == "blue":
+                    ack = cast.blue.command("choice", choices=answer)
+                    record.keep("blue", "choice", "-", ack)
+            elif time.monotonic() - waited_since > 3:
+                # The red phone did not answer in time (or answered just now: then the host's
+                # judgement comes too late and is refused, which is right).
+                host("judge", ("wrong_phase", "stale"), correct=True)
+                waited_since = time.monotonic()
+        time.sleep(0.05)
+    raise AssertionError(f"the question was not concluded: {cast.host.last()['match']['phase']}")
 
 
 def _log(database_url: str, match_id: int) -> tuple[list[MatchLogEntry], dict[str, Any]]:
@@ -208,7 +240,7 @@ def run(
         ack = cast.host.command("issue_seat", match_id=cast.match_id, side="red")
         assert ack["ok"], ack
         flapper = Flapper(
-            server, ack["code"], record, lambda: cast.host.last()["match"]["question"]["answer"]
+            server, ack["code"], record, lambda: cast.host.last()["match"]["question"]
         )
         flapper.start()
         started = time.monotonic()

@@ -84,15 +84,26 @@ OVERFLOW_JS = """
 """
 
 
+_RUNNING: list[Any] = []  # the one Chromium of the session, once started
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Other folders import this fixture, and each import is a fixture of its own; a second
+    # sync Playwright in the same thread refuses to start while the first one runs, so
+    # they all share the first one's Chromium.
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _RUNNING.append(chromium)
         yield chromium
+        _RUNNING.clear()
         chromium.close()
 
 
