@@ -14,7 +14,16 @@ from pathlib import Path
 from bench.common import Section, machine
 
 # Module names under bench/, in the order their sections appear in the document.
-BENCHMARKS = ["engine_apply", "live", "scale", "log_cost", "fuzz", "load_faults", "audience"]
+BENCHMARKS = [
+    "engine_apply",
+    "live",
+    "scale",
+    "log_cost",
+    "fuzz",
+    "load_faults",
+    "audience",
+    "fairness",
+]
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 

@@ -28,6 +28,10 @@ COMMAND_GAP_S = 0.11
 _ids = itertools.count(1)
 
 
+class StaleError(RuntimeError):
+    """A host command based on an older seq than the match's."""
+
+
 class Key:
     """One key client: records the receive time of every ``state`` seq and the newest state."""
 
@@ -80,14 +84,25 @@ class Key:
         except socketio.exceptions.TimeoutError:
             raise TimeoutError(f"{self.role} {type}: no ack within {KEY_TIMEOUT_S:.0f} s") from None
         if not ack.get("ok"):
+            if (ack.get("error") or {}).get("code") == "stale":
+                raise StaleError(str(ack))
             raise RuntimeError(f"{self.role} {type} refused: {ack}")
         self.seq = max(self.seq, int(ack.get("seq", 0)))
         return ack
 
     async def host(self, type: str, **args: Any) -> int:
-        """A host match command on the newest seq; returns the seq it produced."""
-        ack = await self.command(type, seq=self.seq, **args)
-        return int(ack["seq"])
+        """A host match command on the newest seq; returns the seq it produced. A ``stale``
+        refusal (a change this host had not received yet) waits for that change and retries,
+        as the host console does."""
+        for _ in range(3):
+            based_on = self.seq
+            try:
+                ack = await self.command(type, seq=based_on, **args)
+            except StaleError:
+                await self.wait_for(lambda s, seen=based_on: int(s.get("seq", 0)) > seen)
+                continue
+            return int(ack["seq"])
+        raise RuntimeError(f"host {type}: still stale after 3 tries")
 
     async def time_of(self, seq: int, timeout: float = KEY_TIMEOUT_S) -> int:
         deadline = time.monotonic() + timeout

@@ -3,16 +3,19 @@ put to them, results, the leaderboard, audience-only rounds and prize draws.
 
 :class:`AudienceDesk` wires the pure rules of ``quiz.audience`` (nicknames, ``AudienceRound``,
 ``Ledger``, ``Draw``) to the hub: the hub calls it when a socket connects or leaves, when an
-audience or host audience command arrives, after every change of the current match and from
-its ticker. It never decides anything about the match itself.
+audience or host audience command arrives, around the broadcast of every change of the current
+match and from its ticker. It never decides anything about the match itself.
 
 A round opens when a choice or true/false question is shown (or when the host puts the next
 question of an audience-only round) and takes answers until the audience timer runs out; it
 is closed and published when the contestants' question is concluded (judged, voided, the
 match ended) or, in an audience-only round, when the timer ends or the host closes it. The
-answer key leaves the server only at publication. Every answer is committed before it is
-acknowledged (``quiz.live.audience_store.AnswerWriter`` batches the writes); live counts go to
-the host and the LED at most ten times a second, never one message per answer.
+answer key leaves the server only at publication, which goes in two halves: the LED and the
+host before the match's new state fans out to the phones (the wall must have the result within
+a second, and behind thousands of phones' writes it would not), the phones after it. Every
+answer is committed before it is acknowledged (``quiz.live.audience_store.AnswerWriter``
+batches the writes); live counts go to the host and the LED at most ten times a second, never
+one message per answer.
 
 Lock order: hub lock, then a match's lock, then this desk's lock; the desk never takes the
 other two. Nothing waits for the database while holding the desk lock except the short
@@ -72,8 +75,10 @@ COUNT_EVERY_MS = 100  # live counts: at most ten a second
 IDLE_MS = 1_000
 ACK_TIMEOUT_S = 10.0
 FASTEST = 10
-#: A match's own verdict and explanation stay on the LED this long before the audience result.
+#: A match's own verdict and explanation stay on the LED this long before the audience result;
+#: the winner of a match that just ended, longer.
 RESULT_HOLD_MS = 4_000
+MATCH_END_HOLD_MS = 8_000
 #: Per-phone messages at close go out in chunks, yielding in between, so the rest of the server
 #: (buzzes, the LED) never waits behind thousands of them.
 YOU_CHUNK = 200
@@ -160,6 +165,7 @@ class LiveRound:
     mine: dict[str, tuple[str, ...]] = field(default_factory=dict)  # phone -> its answer
     expired: bool = False  # the timer ran out and the phones were told
     summary: dict[str, Any] | None = None  # the published result
+    phones_told: bool = True  # published to the phones too (False between the two halves)
 
     @property
     def name(self) -> str:
@@ -278,6 +284,13 @@ class AudienceDesk:
                     self.last = live
                 else:
                     self.round = live
+            # A stop between a round's closure and its verdicts being written: write them now.
+            missing = self.store.rounds_without_outcomes(event_id)
+            for stored in records.rounds:
+                if stored.row.id in missing:
+                    replayed = stored.replay(self.phones, FASTEST).result
+                    if replayed is not None:
+                        self.store.save_outcomes(stored.row.id, replayed, self.members)
             self.draws = {d.id: d for d in records.draws}
             self.codes = ClaimCodes(w.claim_code for d in records.draws for w in d.winners or ())
             self._settle_after_load()
@@ -358,6 +371,25 @@ class AudienceDesk:
 
     # --- the match drives match rounds ------------------------------------------------------
 
+    def before_broadcast(self, service: MatchService) -> None:
+        """Before a change of the current match is broadcast: if it concluded the question of
+        the open round, close the round and send its result to the LED and the host now. The
+        state fans out to thousands of phones next, and the wall's message would otherwise be
+        written after all of theirs; the phones get the result in ``on_match_change``."""
+        if service is not self.hub.current:
+            return
+        try:
+            with self.lock:
+                rnd = self.round
+                if (
+                    rnd is not None
+                    and self._same_question(service, rnd)
+                    and service.engine.phase in (Phase.RESULT, Phase.FINISHED)
+                ):
+                    self._publish_to_wall(rnd, self.hub.clock())
+        except Exception:
+            log.exception("audience: closing the round of match %s", service.match_id)
+
     def on_match_change(self, service: MatchService) -> None:
         """After every change of a match: open a round for a newly shown choice question,
         publish it once the contestants' question is concluded, drop it if undone. A failure
@@ -371,6 +403,8 @@ class AudienceDesk:
 
     def _follow(self, service: MatchService) -> None:
         with self.lock:
+            if self.last is not None and not self.last.phones_told:
+                self._publish_to_phones(self.last)
             rnd = self.round
             if rnd is not None and rnd.match_id == service.match_id:
                 if not self._same_question(service, rnd):
@@ -422,6 +456,7 @@ class AudienceDesk:
         options = [o["key"] for o in question.options]
         key = [k for k in question.answer if k in options]
         settings = self.settings
+        # Checked before anything is stored; the stored row's id then names the round.
         try:
             probe = Tally(
                 "r0",
@@ -457,6 +492,12 @@ class AudienceDesk:
 
     def _publish(self, rnd: LiveRound, now: int) -> None:
         """Close ``rnd`` and show its result: LED, host, every phone (under the desk lock)."""
+        self._publish_to_wall(rnd, now)
+        self._publish_to_phones(rnd)
+
+    def _publish_to_wall(self, rnd: LiveRound, now: int) -> None:
+        """Close ``rnd``, record the closure, count it, and send the result to the LED and the
+        host: the part the LED's one second waits for."""
         if rnd.tally.result is None:
             rnd.tally.close(now, FASTEST)
         if not self.writer.flush() and rnd.tally.result is None:
@@ -466,22 +507,39 @@ class AudienceDesk:
         result = rnd.tally.result
         assert result is not None
         summary = self._summary(rnd, result)
-        self.store.close_round(rnd.row_id, result, now, summary, self.members)
+        self.store.close_round(rnd.row_id, now, summary)
         self.ledger.add(result, rnd.stage)
         rnd.summary = summary
+        rnd.phones_told = False
         if self.round is rnd:
             self.round = None
         self.last = rnd
-        # The wall and the host first; the phones learn the result from the round (their
-        # own verdict and rank follow in chunks), so the final count is not sent to them.
         view = self._round_view(rnd)
         for role in ("display", "host"):
             self._emit(EVENT_ROUND, view, self._room(role))
-        self._set_screen("result", RESULT_HOLD_MS if rnd.match_id is not None else 0)
+        self._set_screen("result", self._hold(rnd))
         count = self._count_view()
         for role in ("display", "host"):
             self._emit(EVENT_COUNT, count, self._room(role))
-        self._emit(EVENT_ROUND, view, self._room("audience"))
+
+    def _hold(self, rnd: LiveRound) -> int:
+        if rnd.match_id is None:
+            return 0
+        service = self.hub.current
+        ended = service is not None and service.engine.phase is Phase.FINISHED
+        return MATCH_END_HOLD_MS if ended else RESULT_HOLD_MS
+
+    def _publish_to_phones(self, rnd: LiveRound) -> None:
+        """The rest of publishing: every answer's verdict stored, the result to the audience
+        room (the final count is not sent to the phones: the round has it), each phone its
+        own verdict and rank in chunks."""
+        if rnd.phones_told:
+            return
+        rnd.phones_told = True
+        result = rnd.tally.result
+        assert result is not None
+        self.store.save_outcomes(rnd.row_id, result, self.members)
+        self._emit(EVENT_ROUND, self._round_view(rnd), self._room("audience"))
         self._emit_admin()
         self._tell_phones()
 

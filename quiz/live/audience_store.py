@@ -370,32 +370,48 @@ class AudienceStore:
             session.flush()
             return row.id
 
-    def close_round(
-        self,
-        round_row: int,
-        result: RoundResult,
-        closed_at_ms: int,
-        summary: dict[str, Any],
-        member_of: dict[str, int],
-    ) -> None:
-        """Mark the round closed with the LED's figures and every answer's verdict."""
-        table = ANSWERS
-        outcomes = [
-            {"r": round_row, "m": member_of[phone], "c": o.correct, "p": o.points}
-            for phone, o in result.outcomes.items()
-        ]
+    def close_round(self, round_row: int, closed_at_ms: int, summary: dict[str, Any]) -> None:
+        """Mark the round closed with the LED's figures: from here on it is counted (a restart
+        re-closes it from its answers at ``closed_at_ms``, so the result is the same)."""
         with self.sessions.begin() as session:
             row = session.get(AudienceRound, round_row)
             if row is None:
                 raise LookupError(f"audience round {round_row} is not stored")
             row.status, row.closed_at_ms, row.summary = "closed", closed_at_ms, summary
-            if outcomes:
-                session.connection().execute(
-                    update(table)
-                    .where(table.c.round_id == bindparam("r"), table.c.member_id == bindparam("m"))
-                    .values(correct=bindparam("c"), points=bindparam("p")),
-                    outcomes,
+
+    def save_outcomes(self, round_row: int, result: RoundResult, member_of: dict[str, int]) -> None:
+        """Every answer's verdict and points (derived from the answers: rewritten as they are
+        after a restart if the server stopped before writing them)."""
+        outcomes = [
+            {"r": round_row, "m": member_of[phone], "c": o.correct, "p": o.points}
+            for phone, o in result.outcomes.items()
+        ]
+        if not outcomes:
+            return
+        table = ANSWERS
+        with self.sessions.begin() as session:
+            session.connection().execute(
+                update(table)
+                .where(table.c.round_id == bindparam("r"), table.c.member_id == bindparam("m"))
+                .values(correct=bindparam("c"), points=bindparam("p")),
+                outcomes,
+            )
+
+    def rounds_without_outcomes(self, event_id: int) -> set[int]:
+        """Closed rounds of the event with an answer whose verdict was never written."""
+        with self.sessions() as session:
+            return set(
+                session.scalars(
+                    select(AudienceAnswer.round_id)
+                    .join(AudienceRound, AudienceAnswer.round_id == AudienceRound.id)
+                    .where(
+                        AudienceRound.event_id == event_id,
+                        AudienceRound.status == "closed",
+                        AudienceAnswer.correct.is_(None),
+                    )
+                    .distinct()
                 )
+            )
 
     def cancel_round(self, round_row: int) -> None:
         """A round whose question was taken back (undo): kept, but never counted."""

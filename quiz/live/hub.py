@@ -26,6 +26,7 @@ from quiz.engine import Match, MatchRules, Side, command_from_dict
 from quiz.engine import commands as C
 from quiz.live import rooms
 from quiz.live.audience import AudienceDesk
+from quiz.live.checkpoint import Checkpointer, sqlite_file
 from quiz.live.concurrency import Lock, make_lock
 from quiz.live.fairness import COMPENSATION_KEY, FairBuzzing, FairMatch, restore
 from quiz.live.fairness import split_rules as split_fair_rules
@@ -80,6 +81,8 @@ RATE_PER_S = 10
 IDLE_WAKE_S = 1.0
 DEFAULT_EVENT_TITLE = "网络安全知识竞赛"
 AUDIENCE_YOU = {"side": None, "seat": None, "match_id": None}
+#: Arguments a phone never sends: its side and device come from its seat.
+CROSS_SEAT = frozenset({"side", "device", "device_id"})
 #: What a restart does with deadlines that were running (docs/reliability.md).
 RESUME_DEADLINES = ("paused", "continue")
 
@@ -144,6 +147,7 @@ class LiveHub:
         self._seats: dict[int, dict[str, str]] = {}
         self.fair = FairBuzzing()  # clock sync per contestant phone (quiz/live/fairness.py)
         self._takeovers = Takeovers()
+        self._checkpointer: Checkpointer | None = None
         self._limited: set[str] = set()  # keys being rate limited (logged once per episode)
         self._console_rev = 0
         self.tournament = TournamentDesk(self)  # the event's tournament (两两抢答)
@@ -209,10 +213,16 @@ class LiveHub:
         self._wake = self.socketio.server.eio.create_event()
         self.socketio.start_background_task(self._ticker)
         self.audience.start()
+        database = sqlite_file(str(self.sessions.kw["bind"].url))
+        if database is not None:
+            self._checkpointer = Checkpointer(database, self.async_mode)
+            self._checkpointer.start()
 
     def stop(self) -> None:
         self._running = False
         self.audience.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._wake is not None:
             self._wake.set()
 
@@ -563,9 +573,12 @@ class LiveHub:
                 ack = self._dispatch(client, cmd, received_ms)
             except ProtocolError as exc:
                 ack = exc.ack()
-                if exc.code == "forbidden":
-                    # A phone or the wall trying host or cross-seat commands: worth a look.
-                    log.warning("forbidden %s from %s (%s)", cmd.type, client.key, sid)
+                if exc.code == "forbidden" or (
+                    client.role == "player" and CROSS_SEAT & cmd.args.keys()
+                ):
+                    # A phone or the wall trying host commands, or a phone naming a side or
+                    # device (the seat decides those): worth a look.
+                    log.warning("%s %s from %s (%s)", exc.code, cmd.type, client.key, sid)
             except Exception:
                 log.exception("command %s from %s", cmd.type, client.key)
                 ack = error_ack("internal", "the server could not apply this command")
@@ -631,8 +644,10 @@ class LiveHub:
         # A tournament match's result moves the bracket before anyone sees the change.
         self.tournament.after_match_change(service, events)
         if service is self.current:
+            # A concluded question's audience result goes to the LED before the state fans
+            # out to every phone; the rest of the audience's work waits for the broadcast.
+            self.audience.before_broadcast(service)
             self.broadcast_state(pick_moment(events))
-            # After the broadcast: the contestants' state never waits for the audience's.
             self.audience.on_match_change(service)
         if any(e["type"] in ("match_won", "match_ended", "undone") for e in events):
             self.emit_console()

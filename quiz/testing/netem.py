@@ -16,6 +16,7 @@ Listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import threading
@@ -85,15 +86,19 @@ class NetemProxy:
         return self
 
     async def stop(self) -> None:
+        """Close the listener and every connection at once (bounded: never waits on a peer)."""
         if self._server is not None:
             self._server.close()
         for writer in list(self._writers):
-            writer.close()
+            writer.transport.abort()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
-            await self._server.wait_closed()
+            # Newer Pythons wait here for every accepted connection to end: they have been
+            # aborted above, but a peer that never reads must not hold the proxy open.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
             self._server = None
 
     def _delay(self, link: Link) -> float:
@@ -102,10 +107,12 @@ class NetemProxy:
         return max(0.0, link.delay_ms + self.rng.uniform(-link.jitter_ms, link.jitter_ms))
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        self._writers.add(client_w)
         try:
             server_r, server_w = await asyncio.open_connection(*self.target)
         except OSError:
             client_w.close()
+            self._writers.discard(client_w)
             return
         for writer in (client_w, server_w):
             # As the server and browsers do: no Nagle delay on top of the emulated one.

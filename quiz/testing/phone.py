@@ -110,9 +110,11 @@ class EmulatedPhone:
         return self
 
     async def close(self) -> None:
+        """Stop syncing and disconnect (bounded: a dead link does not hold it up)."""
         if self._loop_task is not None:
             self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.gather(self._loop_task, return_exceptions=True), 5)
         with contextlib.suppress(Exception):  # already gone
             await asyncio.wait_for(self.client.disconnect(), 5)
 

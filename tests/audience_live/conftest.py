@@ -1,5 +1,4 @@
-"""Fixtures for the audience play-along tests in the live server (and the ``browser`` of
-``tests/ui/conftest.py`` for the real-browser test).
+"""Fixtures for the audience play-along tests in the live server.
 
 In-process tests reuse the server fixtures of ``tests/server/conftest.py`` (an app on a
 temporary SQLite file, a hand-moved clock, Flask-SocketIO test clients) with a question set
@@ -27,7 +26,6 @@ from tests.server.conftest import (  # noqa: F401  (fixtures used by the tests h
     live,
     make_app,
 )
-from tests.ui.conftest import browser  # noqa: F401  (Chromium for test_browser.py)
 
 OPTIONS = "ABCD"
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import ROOT, LiveServer, Peer, connect_peer, start_server, stop_server
 from tests.ui.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     DISPLAY_SIZES,
     PHONE,
     TIMEOUT_MS,
@@ -27,6 +29,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
 SHOTS = ROOT / "test-artifacts" / "screenshots" / "audience"
 CROWD = 8
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for this module only: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which tests that come later and use asyncio must not see."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="module")

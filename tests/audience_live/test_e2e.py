@@ -58,13 +58,12 @@ def in_parallel(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
 def test_a_match_with_fifty_audience_phones(
     live_server: LiveServer, sio_peer: Callable[..., Peer]
 ) -> None:
-    host, red, match_id = start_match(live_server, sio_peer)
+    host, red, _match = start_match(live_server, sio_peer)
     display = sio_peer(live_server, "display")
     phones = in_parallel(lambda _i: sio_peer(live_server, "player"), list(range(PHONES)))
     names = [p.wait_for(lambda y: True, "audience_you")["shown"] for p in phones]
     assert len({n["zh"] for n in names}) == PHONES  # every phone its own nickname
 
-    expected_distribution = []
     for q in range(QUESTIONS):
         host.host_command("show_question")
         state = host.wait_latest(lambda s: s["match"]["phase"] == "question")
@@ -111,7 +110,6 @@ def test_a_match_with_fifty_audience_phones(
         distribution[key] = correct
         distribution[wrong] = PHONES - correct
         assert result["distribution"] == distribution
-        expected_distribution.append(distribution)
         fastest = {n["name"]["zh"] for n in result["fastest"]}
         assert fastest <= {names[i]["zh"] for i in range(PHONES) if right_on(i, q)}
         assert len(result["fastest"]) == min(10, correct)
@@ -174,7 +172,6 @@ def test_a_match_with_fifty_audience_phones(
     records = json.loads(export["content"])
     assert [verify_public(r) for r in records] == [[], []]
     assert [r["eligible_count"] for r in records] == [12, second["eligible"]]
-    assert match_id > 0 and expected_distribution
 
 
 def test_bad_input_and_repeats_over_real_sockets(

@@ -145,3 +145,58 @@ def test_phones_start_afresh_in_a_new_event(live: Live, connect: Callable[..., T
     you = phone.last("audience_you")
     assert you["score"] is None and you["outcome"] is None
     assert live.hub.audience.ledger.rounds == {}
+
+
+def test_verdicts_a_stop_left_unwritten_are_written_on_start(
+    live: Live, connect: Callable[..., TC], make_app: Callable[..., Flask]
+) -> None:
+    from sqlalchemy import select
+
+    from quiz.models.audience import AudienceAnswer
+
+    right, wrong = phones(connect, 2, "tail")
+    show(live, "501")  # key B
+    assert answer(right, ["B"])["ok"] and answer(wrong, ["A"])["ok"]
+    desk = live.hub.audience
+    assert desk.round is not None
+    with desk.lock:  # the server stops after the LED's half of publishing
+        desk._publish_to_wall(desk.round, live.clock.value)
+    live.hub.stop()
+
+    def verdicts() -> list[tuple[list[str], bool | None, int | None]]:
+        with live.hub.sessions() as session:
+            rows = session.scalars(select(AudienceAnswer).order_by(AudienceAnswer.seq))
+            return [(r.choices, r.correct, r.points) for r in rows]
+
+    assert verdicts() == [(["B"], None, None), (["A"], None, None)]
+    restarted = hub_of(make_app())
+    assert verdicts() == [(["B"], True, 1), (["A"], False, 0)]
+    assert len(restarted.audience.ledger) == 2
+
+
+def test_the_report_reads_rounds_and_draws(live: Live, connect: Callable[..., TC]) -> None:
+    from quiz.live.audience_store import phone_of, recorded_draws, recorded_rounds
+
+    crowd = phones(connect, 3, "report")
+    for qid, key in (("501", "B"), ("502", "C")):
+        show(live, qid)
+        for i, phone in enumerate(crowd):
+            assert answer(phone, [key if i else "A"])["ok"]
+        judge_by_red(live, [key])
+    show(live, "503")  # open: not a recorded round yet
+    prepared = live.host.command("prepare_draw", prize="奖", count=1, min_correct=2)
+    live.host.command("run_draw", draw=prepared["draw"])
+    desk = live.hub.audience
+    with live.hub.sessions() as session:
+        rounds = recorded_rounds(session, live.hub.event["id"])
+        draws = recorded_draws(session, live.hub.event["id"])
+    assert [(r.stage, r.match_id, r.question_id) for r in rounds] == [
+        (f"match-{live.match_id}", live.match_id, "501"),
+        (f"match-{live.match_id}", live.match_id, "502"),
+    ]
+    assert [(r.result.answered, r.result.correct) for r in rounds] == [(3, 2), (3, 2)]
+    crowd_phones = {phone_of(live.hub.event["id"], f"report-{i:04}") for i in range(3)}
+    for r in rounds:
+        assert set(r.result.outcomes) == crowd_phones  # every phone that answered, only those
+    assert [d.to_dict() for d in draws] == [d.to_dict() for d in desk.draws.values()]
+    assert draws[0].drawn and draws[0].verify() == []

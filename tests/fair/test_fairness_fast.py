@@ -36,10 +36,10 @@ def test_the_truly_first_press_wins_across_5_and_150_ms(
                 gaps=(10, 20),
                 trials=20,
                 forged_trials=4,
-                warmup_s=12,
-                deadline_s=40,
+                warmup_s=20,
+                deadline_s=56,
             ),
-            timeout=75,
+            timeout=80,
         )
     )
     assert lane.error is None, lane.error

@@ -29,8 +29,11 @@ from tests.reliability.harness import STABLE_KEYS, Cast, start_cast
 
 RED_DEVICE = "red-flapping-phone"
 CYCLE_S = 1.0
-#: A long match: the test stops it by time, not by a winner.
-RULES = {"games_to_win": 9, "commit_window_ms": 0}
+#: A long match: the test stops it by time, not by a winner (a wrong answer voids the
+#: question instead of rebounding, so games come slowly).
+RULES = {"games_to_win": 9, "commit_window_ms": 0, "rebound": "none"}
+#: The host reads the question out before opening buzzing.
+READING_S = 1.5
 
 
 @dataclass
@@ -116,16 +119,18 @@ class Flapper(threading.Thread):
     def _move(self, state: dict[str, Any]) -> dict[str, Any] | None:
         match = state.get("match") or {}
         engine = match.get("engine") or {}
-        number = engine.get("question_number")
+        # One buzz id per question shown (a resent one must be recognised, a new one not).
+        shown = engine.get("shown_at")
         if match.get("phase") == "buzzing" and "red" in engine.get("eligible", []):
-            return {"id": f"red-buzz-{match['id']}-{number}", "type": "buzz", "press_at": None}
+            return {"id": f"red-buzz-{match['id']}-{shown}", "type": "buzz", "press_at": None}
         if match.get("phase") == "answering" and engine.get("answering") == "red":
-            # Wrong every other question: blue gets the rebound, the match stays close and
-            # runs for the whole test.
+            # Wrong about every other question (the question is void then): the match runs
+            # for the whole test instead of being won early.
             question = self.key()
             right = list(question["answer"])
             letters = [chr(65 + i) for i in range(question["option_count"])]
-            choices = right if number % 2 else [next(x for x in letters if x not in right)]
+            wrong = [next(x for x in letters if x not in right)]
+            choices = right if (shown or 0) % 2 else wrong
             choice = f"red-choice-{uuid.uuid4().hex[:8]}"
             return {"id": choice, "type": "choice", "choices": choices}
         return None
@@ -152,11 +157,13 @@ def _drive(cast: Cast, record: Record, until: float) -> int:
 
     while time.monotonic() < until:
         host("show_question")
+        time.sleep(READING_S)
         host("open_buzzing")
         state = cast.phase("buzzing")
         answer = state["match"]["question"]["answer"]
-        # The flapping red phone gets a couple of seconds to buzz; then blue does.
-        deadline = time.monotonic() + 2.5
+        # The flapping red phone gets a couple of seconds to buzz, then blue does (at once
+        # every fourth question).
+        deadline = time.monotonic() + (0 if played % 4 == 3 else 2.5)
         while time.monotonic() < deadline and cast.host.last()["match"]["phase"] == "buzzing":
             time.sleep(0.05)
         if cast.host.last()["match"]["phase"] == "buzzing":
@@ -168,6 +175,11 @@ def _drive(cast: Cast, record: Record, until: float) -> int:
         played += 1
         if state["match"]["phase"] == "finished":
             break
+        score = state["match"]["engine"]["score"]
+        leader = max(score, key=score.get)
+        if score[leader] >= RULES["games_to_win"] - 2:
+            # A host correction keeps the one match going for the whole run.
+            host("adjust_games", side=leader, delta=-3)
     return played
 
 
@@ -198,9 +210,9 @@ def _answer(
                     ack = cast.blue.command("choice", choices=answer)
                     record.keep("blue", "choice", "-", ack)
             elif time.monotonic() - waited_since > 3:
-                # The red phone did not answer in time (or answered just now: then the host's
-                # judgement comes too late and is refused, which is right).
-                host("judge", ("wrong_phase", "stale"), correct=True)
+                # The red phone did not answer in time: wrong (or it answered just now: then
+                # the host's judgement comes too late and is refused, which is right).
+                host("judge", ("wrong_phase", "stale"), correct=False)
                 waited_since = time.monotonic()
         time.sleep(0.05)
     raise AssertionError(f"the question was not concluded: {cast.host.last()['match']['phase']}")
@@ -273,6 +285,7 @@ def run(
         "acked_buzzes": sum(a.type == "buzz" for a in record.acked),
         "acked_answers": sum(a.type == "choice" for a in record.acked),
         "acked_judgements": sum(a.type == "judge" for a in record.acked),
+        "acked_corrections": sum(a.type == "adjust_games" for a in record.acked),
         "acked_total": len(record.acked),
         "resent_after_drop": record.resent,
         "lost": len(lost),

@@ -208,10 +208,13 @@ def test_refused_and_forbidden_attempts_are_logged(
     assert not connect("host", token="guessed-token").connected
     assert not connect("player", seat=live.codes["blue"], device=THIEF).connected
     assert live.audience.command("judge", correct=True, seq=0)["error"]["code"] == "forbidden"
+    cross = live.red.command("buzz", press_at=None, side="blue")  # naming the other seat
+    assert cross["error"]["code"] == "invalid"
     text = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert "refused 'host' connect" in text and "unauthorized" in text
     assert "takeover_pending" in text
     assert "forbidden judge from audience:audience-phone-1" in text
+    assert "invalid buzz from player:red-phone-1" in text
 
 
 def test_a_finished_match_is_back_on_the_display_after_a_restart(
