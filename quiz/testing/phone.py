@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +93,7 @@ class EmulatedPhone:
         self.sync_interval_ms = sync_interval_ms
         self.sync = ClockSync()
         self.client = socketio.AsyncClient(reconnection=False, handle_sigint=False)
-        self.states: list[dict[str, Any]] = []
+        self.states: deque[dict[str, Any]] = deque(maxlen=50)  # the newest only: bounded
         self.syncs = 0
         self._prev: dict[str, float] | None = None
         self._rtt: float | None = None

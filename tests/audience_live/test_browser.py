@@ -3,7 +3,7 @@
 its answer was received, then sees right/wrong with the explanation and its rank; the LED
 shows the result bar chart, the leaderboard, the draw and its winners at every wall size
 without overflow; the winning phone shows its claim code. Nicknames typed on the phone are
-shown as text. Screenshots go to ``test-artifacts/screenshots/audience/``."""
+shown as text. Screenshots go to ``test-artifacts/audience-screenshots/``."""
 
 from __future__ import annotations
 
@@ -27,14 +27,15 @@ from tests.ui.conftest import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "audience"
+# Beside, not under, test-artifacts/screenshots: the UI tests empty that folder when they start.
+SHOTS = ROOT / "test-artifacts" / "audience-screenshots"
 CROWD = 8
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Chromium for this module only: Playwright's sync API keeps an event loop running in
-    this thread while it is open, which tests that come later and use asyncio must not see."""
+    """Chromium for this module only: while Playwright's sync API is open it keeps an event
+    loop running in this thread, which later tests calling ``asyncio.run`` must not see."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
