@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bench.fairness import PAIRS, Trial, cell, run_lane
+from tests.asyncrun import run_async
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NEAR_FAR = PAIRS[1]
@@ -26,7 +27,7 @@ def test_the_truly_first_press_wins_across_5_and_150_ms(
     live_server_factory: Callable[..., Any],
 ) -> None:
     server = live_server_factory()
-    lane = asyncio.run(
+    lane = run_async(
         asyncio.wait_for(
             run_lane(
                 server.url,

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from quiz.testing.netem import Link, NetemProxy, ProxyThread
+from tests.asyncrun import run_async
 
 
 class Echo:
@@ -64,7 +65,7 @@ def test_each_direction_gets_its_own_delay() -> None:
         await echo.stop()
         return min(rtts), ups
 
-    rtt, ups = asyncio.run(asyncio.wait_for(main(), 20))
+    rtt, ups = run_async(asyncio.wait_for(main(), 20))
     assert 99 <= rtt < 125
     assert all(79 <= up < 100 for up in ups), ups
 
@@ -86,7 +87,7 @@ def test_jitter_varies_delays_but_never_reorders_bytes() -> None:
         await echo.stop()
         return sent, got, proxy.stats["up"].delays_ms
 
-    sent, got, delays = asyncio.run(asyncio.wait_for(main(), 30))
+    sent, got, delays = run_async(asyncio.wait_for(main(), 30))
     assert got == sent
     assert len(delays) > 20
     assert min(delays) < 15 and max(delays) > 45
@@ -106,7 +107,7 @@ def test_stop_closes_connections_and_the_port() -> None:
         await echo.stop()
         return rest, proxy_port
 
-    rest, port = asyncio.run(asyncio.wait_for(main(), 20))
+    rest, port = run_async(asyncio.wait_for(main(), 20))
     assert rest == b""
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
@@ -124,7 +125,7 @@ def test_an_unreachable_target_closes_the_client() -> None:
         await proxy.stop()
         return rest
 
-    assert asyncio.run(asyncio.wait_for(main(), 20)) == b""
+    assert run_async(asyncio.wait_for(main(), 20)) == b""
 
 
 def test_links_refuse_nonsense() -> None:

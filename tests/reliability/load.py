@@ -12,7 +12,6 @@ spectator received the final state.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from quiz.db import make_engine, make_session_factory
 from quiz.models.live import Match, MatchLogEntry
 from quiz.ops.export import replay
+from tests.asyncrun import run_async
 from tests.conftest import LiveServer, Peer, connect_peer
 from tests.reliability.harness import STABLE_KEYS, Cast, start_cast
 
@@ -247,7 +247,7 @@ def run(
     swarm = Swarm(workers)
     record = Record()
     try:
-        joined = asyncio.run(swarm.connect(server.url, spectators, timeout_s=120))
+        joined = run_async(swarm.connect(server.url, spectators, timeout_s=120))
         assert joined.ok == spectators, joined.errors[:5]
         ack = cast.host.command("issue_seat", match_id=cast.match_id, side="red")
         assert ack["ok"], ack
@@ -263,9 +263,9 @@ def run(
             closer.join(10)
         elapsed = time.monotonic() - started
         final = cast.settled()
-        missing = asyncio.run(swarm.wait_seq(final["seq"], timeout_s=30)).count(None)
+        missing = run_async(swarm.wait_seq(final["seq"], timeout_s=30)).count(None)
     finally:
-        asyncio.run(swarm.close())
+        run_async(swarm.close())
     assert not record.failures, record.failures[:5]
     entries, replayed = _log(server.database_url, cast.match_id)
     by_seq = {e.seq: e for e in entries}
