@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import sys
-from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[2] / "quiz" / "engine"
-FORBIDDEN = {
-    "time",
-    "datetime",
-    "os",
-    "io",
-    "socket",
-    "threading",
-    "asyncio",
-    "subprocess",
-    "pathlib",
-    "logging",
-    "sqlite3",
-    "select",
-    "signal",
-    "multiprocessing",
-    "secrets",
-    "uuid",
-}
-FORBIDDEN_CALLS = {"open", "print", "input", "exec", "eval", "__import__"}
-
-
-def _imports(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+from tests.purity import assert_pure
 
 
 def test_engine_imports_only_pure_stdlib() -> None:
-    files = sorted(ENGINE.glob("*.py"))
-    assert len(files) >= 5
-    for path in files:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for name in _imports(tree):
-            top = name.split(".")[0]
-            if name.startswith("quiz.engine") or top == "__future__":
-                continue
-            assert top in sys.stdlib_module_names, f"{path.name} imports non-stdlib {name}"
-            assert top not in FORBIDDEN, f"{path.name} imports {name} (clock or I/O)"
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id not in FORBIDDEN_CALLS, f"{path.name} calls {node.func.id}"
+    assert_pure("engine", min_files=5)
 
 
 def test_engine_import_pulls_in_no_third_party_module() -> None:

@@ -3,30 +3,14 @@ so the server, the benchmark and the tests all get identical numbers from identi
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.engine.test_purity import FORBIDDEN, FORBIDDEN_CALLS, _imports
-
-FAIR = Path(__file__).resolve().parents[2] / "quiz" / "fair"
+from tests.purity import assert_pure
 
 
 def test_fair_imports_only_pure_stdlib() -> None:
-    files = sorted(FAIR.glob("*.py"))
-    assert len(files) >= 4
-    for path in files:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for name in _imports(tree):
-            top = name.split(".")[0]
-            if name.startswith("quiz.fair") or top == "__future__":
-                continue
-            assert top in sys.stdlib_module_names, f"{path.name} imports non-stdlib {name}"
-            assert top not in FORBIDDEN, f"{path.name} imports {name} (clock or I/O)"
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id not in FORBIDDEN_CALLS, f"{path.name} calls {node.func.id}"
+    assert_pure("fair")
 
 
 def test_fair_import_pulls_in_nothing_else() -> None:
