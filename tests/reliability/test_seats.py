@@ -232,3 +232,22 @@ def test_a_finished_match_is_back_on_the_display_after_a_restart(
     assert restarted.current is not None and restarted.current.match_id == live.match_id
     assert restarted.current.status == "finished"
     assert restarted.full_state()["match"]["engine"]["outcome"]["winner"] == "red"
+
+
+def test_rejected_buzzes_do_not_make_the_host_stale(
+    live: Live, make_app: Callable[..., Any]
+) -> None:
+    _answering(live, live.red)
+    seen = live.host.last()["seq"]
+    for _ in range(3):  # blue cannot buzz now: each one is logged as buzz_rejected
+        assert live.blue.command("buzz", press_at=None)["events"] == ["buzz_rejected"]
+    assert live.host.last()["seq"] == seen + 3
+    assert live.host.command("pause", seq=seen)["ok"]  # nothing that matters changed
+    paused = live.host.last()["seq"]
+    assert live.host.command("resume", seq=seen)["error"]["code"] == "stale"  # the pause did
+    assert live.blue.command("buzz", press_at=None)["events"] == ["buzz_rejected"]
+    live.hub.stop()
+    from quiz.app import hub_of
+
+    restarted = hub_of(make_app())  # the rule survives a restart (recomputed from the log)
+    assert restarted.current is not None and restarted.current.material_seq == paused
