@@ -119,10 +119,17 @@ def _counted(ack: dict[str, Any]) -> bool:
 
 
 def _host_do(host: Peer, type: str, **args: Any) -> dict[str, Any]:
-    ack = host.host_command(type, **args)
-    assert ack["ok"], ack
-    host.wait_latest(lambda s: s["seq"] >= ack["seq"])
-    return ack
+    """A host match command; a ``stale`` refusal (a change the host had not received yet)
+    waits for that change and tries again, as the host console does."""
+    for _ in range(3):
+        seen = host.last()["seq"]
+        ack = host.command(type, seq=seen, **args)
+        if ack["ok"]:
+            host.wait_latest(lambda s, done=ack["seq"]: s["seq"] >= done)
+            return ack
+        assert ack["error"]["code"] == "stale", ack
+        host.wait_latest(lambda s, seen=seen: s["seq"] > seen)
+    raise AssertionError(f"{type} still stale after 3 tries")
 
 
 def test_a_phone_on_the_relay_plays_in_the_owners_match(
