@@ -638,6 +638,36 @@
             },
           }),
         );
+        // Another phone asked for this seat (docs/protocol.md §13): the host decides.
+        ((c && c.takeovers) || []).forEach(function (req) {
+          if (req.match_id !== mt.id || req.side !== side) return;
+          var args = { match_id: mt.id, side: side, device: req.device };
+          children.push(
+            el("div", { class: "h-seat-takeover", "data-testid": "takeover-" + mt.id + "-" + side }, [
+              el("span", { text: t("host.takeover_request") }),
+              " ",
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small",
+                "data-testid": "takeover-approve-" + mt.id + "-" + side,
+                text: t("host.takeover_approve"),
+                onclick: function () {
+                  send("approve_takeover", args);
+                },
+              }),
+              " ",
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small",
+                "data-testid": "takeover-deny-" + mt.id + "-" + side,
+                text: t("host.takeover_deny"),
+                onclick: function () {
+                  send("deny_takeover", args);
+                },
+              }),
+            ]),
+          );
+        });
         return el("div", { class: "h-seat" }, children);
       });
       return el("div", { class: "h-seat-match" }, [

@@ -681,6 +681,12 @@
     err.hidden = !(s.status === "error" && s.error);
     if (s.status !== "error" || !s.error) return;
     var code = s.error.code;
+    if (code === "takeover_pending") {
+      // The host has been asked to move the seat to this phone: keep the code and ask again.
+      showSeatError(t("play.takeover_pending"));
+      window.setTimeout(Q.reconnect, 3000);
+      return;
+    }
     if (code === "unknown_seat" || code === "seat_taken" || code === "bad_auth") {
       // The code was wrong or taken: say so, forget it, and carry on as an audience phone.
       showSeatError(s.error.message);
