@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import socket
 import time
 
@@ -67,7 +68,10 @@ def test_each_direction_gets_its_own_delay() -> None:
 
     rtt, ups = run_async(asyncio.wait_for(main(), 20))
     assert 99 <= rtt < 125
-    assert all(79 <= up < 100 for up in ups), ups
+    # Never shorter than the configured 80 ms; the upper bound is on the median because a
+    # loaded machine can delay any single wake-up of the event loop.
+    assert all(up >= 79 for up in ups), ups
+    assert statistics.median(ups) < 100, ups
 
 
 def test_jitter_varies_delays_but_never_reorders_bytes() -> None:
