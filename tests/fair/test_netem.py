@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 import socket
+import statistics
 import time
 
 import pytest
