@@ -63,11 +63,14 @@ DRIFT_ALLOWANCE_PPM = 100.0
 MAX_RTT_MS = 10_000.0
 #: Timestamp resolution (server ms are integers; browsers coarsen performance.now()).
 RESOLUTION_MS = 1.0
-#: The lowest round trip's own excess delay is unknown; the uncertainty guesses it as this
-#: many times the spacing to the next lowest round trip. With 1 the uncertainty covers the
-#: true offset about nine times in ten under ±20 ms jitter (tests/fair/test_clock.py); a
-#: larger value declares more close races too close to call.
-EXCESS_SPACINGS = 1.0
+#: The estimate's error is half the difference between the unknown excess delays of the
+#: fastest uplink and the fastest downlink. Each excess is guessed from the spacing to the
+#: next fastest one in the same direction; the uncertainty is this many times the sum of the
+#: two spacings, halved. For excesses and spacings alike exponential (any smooth jitter seen
+#: close to its floor), the error exceeds it with probability (1 / (1 + this))²: one time in
+#: nine for 2 (tests/fair/test_clock.py measures it under ±20 ms jitter). A larger value
+#: declares more close races too close to call.
+EXCESS_SPACINGS = 2.0
 #: Exchanges sent back to back on connect, reconnect and when a page becomes visible again.
 BURST_SIZE = 5
 #: Interval of the continuous exchanges.
@@ -277,25 +280,33 @@ class ClockSync:
         # to the anchor along the drift) can be from the lowest-delay offset: the offset lies
         # in [lo, hi]. If no point satisfies every sample, the lowest round trip itself had
         # excess delay; the centre of the overlap is then where the worst violation is least.
-        lo = -math.inf
-        hi = math.inf
+        # lo and hi are bound by the fastest downlink and the fastest uplink: lo_2 and hi_2
+        # are the next fastest in each direction, whose distances guess the excess delays.
+        lo = lo_2 = -math.inf
+        hi = hi_2 = math.inf
         lo_mid = hi_mid = anchor
         for s in samples:
             level = s.offset + drift * _PPM * (anchor - s.mid)
             half = (s.rtt - floor) / 2
             if level - half > lo:
+                lo_2 = lo
                 lo = level - half
                 lo_mid = s.mid
+            elif level - half > lo_2:
+                lo_2 = level - half
             if level + half < hi:
+                hi_2 = hi
                 hi = level + half
                 hi_mid = s.mid
+            elif level + half < hi_2:
+                hi_2 = level + half
         offset = (lo + hi) / 2
         width = max(0.0, hi - lo) / 2
-        # The lowest round trip's own excess is unknown; the spacing to the next lowest is a
-        # fair guess at it (and it can never exceed the round trip itself).
-        spacing = by_rtt[1].rtt - floor if n > 1 else floor
+        # The fastest exchanges' own excess delays are unknown (and together never more than
+        # the lowest round trip): guessed from the spacings, see EXCESS_SPACINGS.
+        spacings = (hi_2 - hi) + (lo - lo_2) if n > 1 else floor
         bound = width + floor / 2 + RESOLUTION_MS
-        uncertainty = width + min(floor, EXCESS_SPACINGS * spacing) / 2 + RESOLUTION_MS
+        uncertainty = width + min(floor, EXCESS_SPACINGS * spacings) / 2 + RESOLUTION_MS
         if drift == 0.0:
             # A rate too small to tell from noise still moves the binding samples' offsets.
             unseen = UNSEEN_DRIFT_PPM * _PPM * (anchor - min(lo_mid, hi_mid))

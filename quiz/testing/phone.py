@@ -57,6 +57,10 @@ class DeviceClock:
     def now(self) -> float:
         return self.at(true_ms())
 
+    def true_at(self, device: float) -> float:
+        """The true instant this clock reads ``device``: the inverse of :meth:`at`."""
+        return self.origin_true_ms + (device - self.start_ms) / (1 + self.drift_ppm * 1e-6)
+
     def true_offset(self, true: float) -> float:
         """server - device at ``true``: what a perfect sync would estimate."""
         return true - self.at(true)
@@ -150,6 +154,17 @@ class EmulatedPhone:
         while True:
             await asyncio.sleep(self.sync_interval_ms / 1000)
             await self.sync_once()
+
+    def unlock_true_ms(self, opens_at: float) -> float:
+        """The true instant this phone shows buzzing open for the server instant ``opens_at``:
+        where its own estimate says the server clock reads ``opens_at`` (``fair.js`` unlocks
+        there). With a biased estimate (path asymmetry) that is not ``opens_at`` itself."""
+        est = self.sync.estimate
+        if est is None:
+            return opens_at
+        device = opens_at - est.offset_ms
+        device = opens_at - est.offset_at(device)  # one step of the fixed point is plenty
+        return self.clock.true_at(device)
 
     async def press_at(self, true: float, forged_ms: float = 0.0) -> Press:
         """Press at true time ``true`` (ms); a forger claims ``forged_ms`` earlier."""

@@ -21,7 +21,7 @@
   var DRIFT_ALLOWANCE_PPM = 100;
   var MAX_RTT_MS = 10000;
   var RESOLUTION_MS = 1;
-  var EXCESS_SPACINGS = 1;
+  var EXCESS_SPACINGS = 2;
   var BURST_SIZE = 5;
   var SYNC_INTERVAL_MS = 1000;
   var PPM = 1e-6;
@@ -161,7 +161,9 @@
     });
     var floor = byRtt[0].rtt;
     var lo = -Infinity;
+    var lo2 = -Infinity;
     var hi = Infinity;
+    var hi2 = Infinity;
     var loMid = anchor;
     var hiMid = anchor;
     for (var i = 0; i < n; i++) {
@@ -169,19 +171,25 @@
       var level = s.offset + drift * PPM * (anchor - s.mid);
       var half = (s.rtt - floor) / 2;
       if (level - half > lo) {
+        lo2 = lo;
         lo = level - half;
         loMid = s.mid;
+      } else if (level - half > lo2) {
+        lo2 = level - half;
       }
       if (level + half < hi) {
+        hi2 = hi;
         hi = level + half;
         hiMid = s.mid;
+      } else if (level + half < hi2) {
+        hi2 = level + half;
       }
     }
     var offset = (lo + hi) / 2;
     var width = Math.max(0, hi - lo) / 2;
-    var spacing = n > 1 ? byRtt[1].rtt - floor : floor;
+    var spacings = n > 1 ? hi2 - hi + (lo - lo2) : floor;
     var bound = width + floor / 2 + RESOLUTION_MS;
-    var uncertainty = width + Math.min(floor, EXCESS_SPACINGS * spacing) / 2 + RESOLUTION_MS;
+    var uncertainty = width + Math.min(floor, EXCESS_SPACINGS * spacings) / 2 + RESOLUTION_MS;
     if (drift === 0) {
       var unseen = UNSEEN_DRIFT_PPM * PPM * (anchor - Math.min(loMid, hiMid));
       uncertainty += unseen;

@@ -59,3 +59,33 @@ def test_the_truly_first_press_wins_across_5_and_150_ms(
     assert len(lane.forged) == 4
     assert not [t for t in lane.forged if t.error is None and t.winner == t.forger]
     assert any("too_early" in t.clamps for t in lane.forged)
+
+
+def test_a_biased_clock_moves_the_screen_and_the_press_alike(
+    live_server_factory: Callable[..., Any],
+) -> None:
+    """Path asymmetry (100 ms up, 30 ms down) biases the slow phone's estimate by ~35 ms, which
+    no exchange can see; a contestant reacting to her own screen is still ranked by her
+    reaction, because the bias moves her screen's opening and her converted press alike."""
+    asymmetric = PAIRS[3]
+    assert (asymmetric.blue.up, asymmetric.blue.down) == (100, 30)
+    server = live_server_factory()
+    lane = run_async(
+        asyncio.wait_for(
+            run_lane(
+                server.url,
+                server.token,
+                asymmetric,
+                True,
+                gaps=(20,),
+                trials=12,
+                warmup_s=10,
+                deadline_s=40,
+                screen=True,
+            ),
+            timeout=70,
+        )
+    )
+    assert lane.error is None, lane.error
+    assert len(lane.trials) == 12
+    assert share(lane.trials) >= 11 / 12, lane.trials
