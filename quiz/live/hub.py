@@ -136,6 +136,7 @@ class LiveHub:
         self.resume_deadlines = resume_deadlines
         self.lock = make_lock(async_mode)
         self.event: dict[str, Any] = {"id": None, "title": DEFAULT_EVENT_TITLE, "lang": "zh-CN"}
+        self._audience_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self.services: dict[int, MatchService] = {}
         self.current: MatchService | None = None
         self.clients: dict[str, Client] = {}
@@ -439,7 +440,29 @@ class LiveHub:
             namespace=NAMESPACE,
         )
 
+    def _audience_state(self) -> dict[str, Any]:
+        """The state a newly connected audience phone gets: the same for every phone until the
+        match changes, so a join storm builds and redacts it once, not once per phone (the
+        engine snapshot and the redaction walk were most of a join's work). ``now`` is the
+        one field that must be fresh."""
+        service = self.current
+        key = (
+            id(service),
+            service.seq if service else 0,
+            service.status if service else None,
+            tuple(self.event.items()),
+        )
+        cached = self._audience_cache
+        if cached is None or cached[0] != key:
+            state = self._state_for(self.full_state(None), "audience", AUDIENCE_YOU)
+            cached = self._audience_cache = (key, state)
+        return {**cached[1], "now": self.clock()}
+
     def _send_state_to(self, client: Client) -> None:
+        if client.role == "audience":
+            state = self._audience_state()
+            self.socketio.emit("state", state, to=client.sid, namespace=NAMESPACE)
+            return
         full = self.full_state(None)
         if client.role == "host":
             payload = full
@@ -648,6 +671,11 @@ class LiveHub:
             # out to every phone; the rest of the audience's work waits for the broadcast.
             self.audience.before_broadcast(service)
             self.broadcast_state(pick_moment(events))
+            # Let every socket write the new state before the audience desk queues its own
+            # messages (a new question's round and count) behind it on the same sockets:
+            # otherwise each phone's state waits for the whole room's three messages ahead of
+            # it, and a question reaches the last phone three times later (bench/live.py).
+            self.socketio.sleep(0)
             self.audience.on_match_change(service)
         if any(e["type"] in ("match_won", "match_ended", "undone") for e in events):
             self.emit_console()
