@@ -125,6 +125,9 @@ def main() -> None:
     from quiz.server.net import raise_open_files_limit
 
     open_files = raise_open_files_limit()
+    from quiz.server.deflate import install as share_deflate
+
+    share_deflate()  # the same WebSocket compression as quiz serve
     import json
 
     with open(args.state_file, encoding="utf-8") as f:

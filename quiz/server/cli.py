@@ -90,6 +90,9 @@ def serve(
         )
     )
     open_files = raise_open_files_limit()
+    from quiz.server.deflate import install as share_deflate
+
+    share_deflate()  # one compression per broadcast (gevent and threading)
     listener = make_listener(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
     ssl: dict[str, Any] = {"certfile": cert, "keyfile": key} if cert else {}
