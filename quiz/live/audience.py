@@ -337,7 +337,11 @@ class AudienceDesk:
             rnd = self.round or self.last
             if rnd is not None:
                 self._emit(EVENT_ROUND, self._round_view(rnd), to)
-            self._emit(EVENT_COUNT, self._count_view(), to)
+            count = self._count_view()
+            # A phone reads a count only to learn that a round's time is up (docs/protocol.md
+            # §3): one per joining phone would be a thousand wasted messages in a join storm.
+            if client.role in ("host", "display") or (count["round"] and not count["open"]):
+                self._emit(EVENT_COUNT, count, to)
             if client.role in ("host", "display"):
                 self._emit(EVENT_SCREEN, self._screen_view(), to)
             if client.role == "host":
@@ -485,7 +489,10 @@ class AudienceDesk:
         rnd = self.round = LiveRound(row_id, stage, match_id, question, tally)
         view = self._round_view(rnd)
         self._emit_everywhere(EVENT_ROUND, view)
-        self._emit_everywhere(EVENT_COUNT, self._count_view())
+        # The round says it is open; only the wall and the host show the count (from zero).
+        count = self._count_view()
+        for role in ("display", "host"):
+            self._emit(EVENT_COUNT, count, self._room(role))
         self._emit_admin()
         self._poke()  # the ticker must see the new deadline
         return rnd

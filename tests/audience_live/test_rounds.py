@@ -153,6 +153,25 @@ def test_the_audience_timer_refuses_late_answers_but_waits_for_judging(live: Liv
     assert live.display.last("audience_round")["result"]["correct"] == 1
 
 
+def test_phones_get_a_count_only_when_their_round_is_closed(
+    live: Live, connect: Callable[..., TC]
+) -> None:
+    """A phone learns that a round is open from the round itself; a count reaches it only
+    when the round's time is up (and on connect while the round stays closed)."""
+    assert live.host.command("audience_settings", timer_ms=5000)["ok"]
+    (early,) = phones(connect, 1, "early-count")
+    early.clear()
+    show(live, "504")
+    assert early.last("audience_round")["status"] == "open"
+    assert early.all("audience") == []
+    assert live.display.last("audience")["open"] is True
+    live.clock.advance(5001)
+    live.tick()
+    assert [c["open"] for c in early.all("audience")] == [False]
+    (late,) = phones(connect, 1, "late-count")
+    assert late.last("audience")["open"] is False
+
+
 def test_late_answers_are_refused_as_late(live: Live, connect: Callable[..., TC]) -> None:
     assert live.host.command("audience_settings", timer_ms=5000)["ok"]
     show(live, "504")
