@@ -94,6 +94,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         public_url=config.PUBLIC_URL,
         tick_max_ms=config.TICK_MAX_MS,
         resume_deadlines=config.RESUME_DEADLINES,
+        gc_maintenance=config.GC_MAINTENANCE,
     )
     app.extensions["quiz.hub"] = hub
     cluster = None

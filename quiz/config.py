@@ -45,6 +45,9 @@ class Config:
 
     # The live-match ticker: a background task; tests switch it off and tick by hand.
     LIVE_TICKER: bool = True
+    # Full garbage collections only at quiet moments (quiz/live/collector.py); `quiz serve`
+    # freezes its start-up objects for it.
+    GC_MAINTENANCE: bool = True
     # Upper bound on how long the ticker sleeps while a deadline is pending (ms).
     TICK_MAX_MS: int = 50
     # After a restart, deadlines that were running come back "paused" (the host resumes) or
@@ -73,6 +76,7 @@ class TestingConfig(Config):
     DATABASE_URL = "sqlite://"
     SOCKETIO_ASYNC_MODE = "threading"
     LIVE_TICKER = False
+    GC_MAINTENANCE = False
     HOST_TOKEN = "test-host-token"
     SOCKETIO_MESSAGE_QUEUE = None
 

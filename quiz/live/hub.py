@@ -22,11 +22,13 @@ from flask_socketio import SocketIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.engine import Match, MatchRules, Side, command_from_dict
+from quiz.engine import Match, MatchRules, Phase, Side, command_from_dict
 from quiz.engine import commands as C
 from quiz.live import rooms
 from quiz.live.audience import AudienceDesk
 from quiz.live.checkpoint import Checkpointer, sqlite_file
+from quiz.live.collector import MARGIN_MS as COLLECT_MARGIN_MS
+from quiz.live.collector import Collector
 from quiz.live.concurrency import Lock, make_lock
 from quiz.live.fairness import COMPENSATION_KEY, FairBuzzing, FairMatch, restore
 from quiz.live.fairness import split_rules as split_fair_rules
@@ -81,6 +83,8 @@ RATE_PER_S = 10
 IDLE_WAKE_S = 1.0
 DEFAULT_EVENT_TITLE = "网络安全知识竞赛"
 AUDIENCE_YOU = {"side": None, "seat": None, "match_id": None}
+#: Phases in which no clock runs against a player: a pause of the event loop hurts nobody.
+QUIET_PHASES = frozenset({Phase.READY, Phase.QUESTION, Phase.TIE, Phase.RESULT, Phase.FINISHED})
 #: Arguments a phone never sends: its side and device come from its seat.
 CROSS_SEAT = frozenset({"side", "device", "device_id"})
 #: What a restart does with deadlines that were running (docs/reliability.md).
@@ -122,6 +126,7 @@ class LiveHub:
         public_url: str | None = None,
         tick_max_ms: int = 50,
         resume_deadlines: str = "paused",
+        gc_maintenance: bool = False,
     ) -> None:
         if resume_deadlines not in RESUME_DEADLINES:
             raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
@@ -155,6 +160,8 @@ class LiveHub:
         self.audience = AudienceDesk(self, self._poke)  # audience play-along and prize draws
         self._wake: Any = None
         self._running = False
+        # Full garbage collections at quiet moments only (quiz/live/collector.py).
+        self.collector = Collector(gc_maintenance)
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -254,7 +261,19 @@ class LiveHub:
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
         wait_ms = min(wait_ms, self.audience.tick(now))
+        if self.collector.maybe_collect(self.clock(), self._quiet(now)):
+            wait_ms = 0  # the collection took time: look at the deadlines again at once
         return wait_ms / 1000
+
+    def _quiet(self, now: int) -> bool:
+        """No match clock is running against a player, nor about to."""
+        for service in self.services.values():
+            if service.engine.phase not in QUIET_PHASES:
+                return False
+            deadline = service.engine.next_deadline()
+            if deadline is not None and deadline - now < COLLECT_MARGIN_MS:
+                return False
+        return True
 
     # --- connections -------------------------------------------------------------------------
 
@@ -276,6 +295,7 @@ class LiveHub:
         with self.lock:
             self.clients[sid] = client
             self._join_rooms(client)
+        self.collector.connected(self.clock())
         self._send_state_to(client)
         self.audience.connected(client)
         if client.role == "host":
