@@ -190,24 +190,42 @@ Found by profiling `quiz serve` under this generator (py-spy, and timing inside 
   both contestants now go first and the event loop is yielded once before the audience is
   queued (`LiveHub.broadcast_state`).
 - **Serialisation.** One redaction per broadcast instead of one per role (it is the same for
-  every non-host role); python-socketio already encodes one packet per room and engine.io
-  caches it, so what remains per phone is the WebSocket frame and its permessage-deflate
-  compression, as in the floor.
+  every non-host role); python-socketio encodes one packet per room. Its check of every
+  outgoing payload for binary attachments walked the whole state with a `reduce` per level
+  and cost more than the JSON encoding: the protocol is JSON only, so `quiz/sockets/wire.py`
+  skips it. A joining phone gets a state built and redacted once per change of the match.
+- **Compression per phone.** py-spy put 44 % of the server's CPU in permessage-deflate: one
+  compressor per socket, each message compressed once per phone against that phone's
+  history. `quiz/server/deflate.py` answers every offer with `server_no_context_takeover`,
+  so a message compresses to the same bytes for every phone and a broadcast is compressed
+  once. It also freed most of the memory per phone (a 15-bit zlib window per socket). The
+  floor uses the same compression, so the ratios compare like with like. The price is
+  bandwidth: each message is compressed on its own (see the sizes below).
+- **The garbage collector.** With 2,000 phones CPython's full collections took 100-250 ms
+  every few seconds, with every socket waiting: the whole tail of the buzz latency.
+  `quiz serve` freezes its start-up objects, and `quiz/live/collector.py` runs the one full
+  collection at a quiet moment (no match clock about to run against a player) after a wave
+  of connections, and freezes the survivors, so the automatic passes only walk what is new.
+- **Messages no phone reads.** A new question sent each audience phone its state, the
+  audience round and an answer count that phones ignore while a round is open: the count now
+  goes to phones only when a round's time is up. Each phone still gets the audience round as
+  a second message after the state; the floor relays the state alone.
 - **Nagle.** `quiz serve` listens with TCP_NODELAY and sets it on every accepted socket (gevent
   and eventlet); the floor uses the same listener. Threading mode runs Werkzeug, as the floor
   does in that mode.
 - **Logging on the hot path.** None: Socket.IO and engine.io loggers are off; the hub logs
   only failures.
 
-What is left is the cost of the transport itself, which the floor shows: per phone, one
-WebSocket frame and one deflate of the ~8 KB `state` (its per-connection zlib state is most
-of the memory per phone; `BENCH_DEFLATE=0` measures without it), written by one Python
-process. On this 2-core machine the generator's 2,000 `AsyncClient`s need about as much CPU to
-receive a broadcast as the server needs to send it, so fan-out and the buzz tail with 2,000
-phones are bounded by the machine, not by the server alone: the server process itself stays
-well under one core (CPU table). Where a target is missed, the verdict above gives the
-margin; the quiz ÷ floor ratio says how much of it is the application. Beyond one core, the
-way up is more processes (next section and `docs/scale-out.md`).
+What is left: per phone, one WebSocket frame per message, written by one Python process, and
+on this 2-core machine the generator's 2,000 `AsyncClient`s need about as much CPU to receive a
+broadcast as the server needs to send it, so fan-out and the buzz tail with 2,000 phones are
+bounded by the machine, not by the server alone. The quiz ÷ floor ratio for a fan-out is
+mostly the audience round that follows each question's state (one more message per phone,
+sent while the phones are still reading the state); carrying the round inside the audience
+state would remove it. A join costs a database insert for a new audience member and two
+messages of its own (its handle and the open round). Where a target is missed, the verdict
+above gives the margin. Beyond one core, the way up is more processes (next section and
+`docs/scale-out.md`).
 """
 
 
@@ -432,6 +450,33 @@ def _load() -> str:
     return f"{one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
+def _sizes(state: dict[str, Any] | None) -> str:
+    """What compressing each message on its own costs in bytes, on the recorded state."""
+    if not state:
+        return ""
+    import json
+    import zlib
+
+    from quiz.server.deflate import compress
+
+    first = json.dumps(["state", state], separators=(",", ":"), ensure_ascii=False)
+    nxt = {**state, "seq": int(state.get("seq") or 0) + 1, "now": int(state.get("now") or 0) + 900}
+    second = json.dumps(["state", nxt], separators=(",", ":"), ensure_ascii=False)
+    raw = len(second.encode())
+    alone = len(compress(second.encode(), 15))
+    stream = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    stream.compress(first.encode())
+    stream.flush(zlib.Z_SYNC_FLUSH)
+    taken = len((stream.compress(second.encode()) + stream.flush(zlib.Z_SYNC_FLUSH))[:-4])
+    return (
+        "**Bytes on the air per phone** for the recorded LED state: "
+        f"{raw:,} bytes of JSON; {alone:,} bytes compressed on its own (what is sent now); "
+        f"{taken:,} bytes when it follows the previous state with context takeover (what "
+        "per-socket compression would have sent for a state that only moved on by one step, "
+        "the best case for it)."
+    )
+
+
 def run() -> Section:
     raise_fd_limit()
     raised = prioritise()
@@ -461,6 +506,7 @@ def run() -> Section:
         "**Async modes side by side (2,000 phones):**\n\n" + _modes_verdict(runs),
         *(_tables(runs)),
         WHY,
+        _sizes(next((r.state for r in runs if r.state), None)),
     ]
     join_errors = [
         f"- {r.mode} / {r.server}: " + "; ".join(r.join_errors) for r in runs if r.join_errors
