@@ -40,6 +40,8 @@ RENEW_S = 1.0
 # in flight and clock-rate differences between this process and Redis.
 LEASE_TRUST = 0.7
 RPC_TIMEOUT_S = 5.0
+#: Redis connections per process: two are held by the blocking pops, the rest serve requests.
+REDIS_CONNECTIONS = 64
 POP_TIMEOUT_S = 1
 REPLY_TTL_S = 60
 GUESS_TTL_S = 24 * 3600
@@ -79,7 +81,17 @@ class Cluster:
 
         self.hub = hub
         self.socketio = socketio
-        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        # A join storm on a relay process forwards hundreds of connects at once, each needing a
+        # Redis connection for an instant; redis-py's pool refuses the 101st ("Too many
+        # connections", its default since version 8) and the phone with it. A blocking pool
+        # makes the extra requests wait their turn instead (bench/scale.py, 1,000 phones).
+        pool = redis.BlockingConnectionPool.from_url(
+            redis_url,
+            decode_responses=True,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=RPC_TIMEOUT_S,
+        )
+        self.redis = redis.Redis(connection_pool=pool)
         self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.ticker = ticker
         self.prefix = prefix

@@ -252,3 +252,47 @@ def test_the_relay_takes_over_when_the_owner_dies(
     assert _counted(red.command("buzz", press_at=None))
     state = host.wait_latest(lambda s: s["match"]["phase"] == "answering", timeout=15)
     assert state["match"]["engine"]["answering"] == "red"
+
+
+def test_a_join_storm_on_the_relay_is_forwarded_in_full(
+    pair: tuple[LiveServer, LiveServer], redis_url: str
+) -> None:
+    """More phones joining the relay at once than Redis connections in a default pool (100):
+    every one is forwarded to the owner and gets its state, none is refused."""
+    import asyncio
+
+    import socketio
+
+    from tests.asyncrun import run_async
+
+    a, b = pair
+    assert _pid_of(_owner(redis_url)) == a.proc.pid
+    phones = 160
+
+    async def storm() -> list[str]:
+        clients = [socketio.AsyncClient(reconnection=False) for _ in range(phones)]
+        states = [asyncio.Event() for _ in range(phones)]
+        for client, got in zip(clients, states, strict=True):
+            client.on("state", lambda _data, got=got: got.set())
+
+        async def join(i: int) -> str:
+            try:
+                await clients[i].connect(
+                    b.url,
+                    auth={"v": 1, "role": "player", "device": f"storm-phone-{i}"},
+                    transports=["websocket"],
+                    wait_timeout=30,
+                )
+                await asyncio.wait_for(states[i].wait(), 30)
+                return "ok"
+            except Exception as exc:  # every failure is reported by the assertion below
+                return f"{type(exc).__name__}: {exc}"
+
+        try:
+            return await asyncio.gather(*(join(i) for i in range(phones)))
+        finally:
+            await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+    results = run_async(asyncio.wait_for(storm(), 90))
+    failed = [r for r in results if r != "ok"]
+    assert not failed, f"{len(failed)} of {phones} phones failed, e.g. {failed[0]}"
