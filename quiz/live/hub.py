@@ -692,9 +692,9 @@ class LiveHub:
             self.audience.before_broadcast(service)
             self.broadcast_state(pick_moment(events))
             # Let every socket write the new state before the audience desk queues its own
-            # messages (a new question's round and count) behind it on the same sockets:
-            # otherwise each phone's state waits for the whole room's three messages ahead of
-            # it, and a question reaches the last phone three times later (bench/live.py).
+            # message (a new question's audience round) behind it on the same sockets:
+            # otherwise each phone's state waits for the whole room's messages ahead of it, and
+            # a question reaches the last phone later (bench/live.py).
             self.socketio.sleep(0)
             self.audience.on_match_change(service)
         if any(e["type"] in ("match_won", "match_ended", "undone") for e in events):
