@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +48,24 @@ class Collector:
         self.connects += 1
         self.last_connect = now
 
+    def _wanted(self, now: int) -> bool:
+        """A collection would be worth it now, if the moment is quiet."""
+        if not self.enabled or now - self.last_connect < SETTLE_MS:
+            return False
+        return self.last_run is None or self.connects >= WAVE or now - self.last_run >= PERIOD_MS
+
     def due(self, now: int, quiet: bool) -> bool:
-        if not self.enabled or not quiet or now - self.last_connect < SETTLE_MS:
+        if not quiet or not self._wanted(now):
             return False
         if self.last_run is None:
             self.last_run = now  # start-up froze everything: the period counts from here
-        return self.connects >= WAVE or now - self.last_run >= PERIOD_MS
+            return self.connects >= WAVE
+        return True
 
     def collect(self, now: int) -> float:
         """One full collection, then freeze the survivors; returns its duration in ms."""
         started = time.perf_counter()
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        collect_and_freeze()
         self.last_ms = (time.perf_counter() - started) * 1000
         self.last_run = now
         self.connects = 0
@@ -67,11 +73,20 @@ class Collector:
         log.info("full garbage collection at a quiet moment: %.0f ms", self.last_ms)
         return self.last_ms
 
-    def maybe_collect(self, now: int, quiet: bool) -> bool:
-        if not self.due(now, quiet):
+    def maybe_collect(self, now: int, quiet: Callable[[], bool]) -> bool:
+        """Collect if it is due; ``quiet`` (a walk over the matches) is only asked when the
+        rest says a collection is wanted, not on every tick."""
+        if not self._wanted(now) or not self.due(now, quiet()):
             return False
         self.collect(now)
         return True
 
 
-__all__ = ["MARGIN_MS", "PERIOD_MS", "SETTLE_MS", "WAVE", "Collector"]
+def collect_and_freeze() -> None:
+    """Collect everything once (frozen objects included), then freeze what survived."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+__all__ = ["MARGIN_MS", "PERIOD_MS", "SETTLE_MS", "WAVE", "Collector", "collect_and_freeze"]

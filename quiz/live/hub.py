@@ -261,7 +261,7 @@ class LiveHub:
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
         wait_ms = min(wait_ms, self.audience.tick(now))
-        if self.collector.maybe_collect(self.clock(), self._quiet(now)):
+        if self.collector.maybe_collect(self.clock(), lambda: self._quiet(now)):
             wait_ms = 0  # the collection took time: look at the deadlines again at once
         return wait_ms / 1000
 
@@ -479,20 +479,15 @@ class LiveHub:
         return {**cached[1], "now": self.clock()}
 
     def _send_state_to(self, client: Client) -> None:
-        if client.role == "audience":
-            state = self._audience_state()
-            self.socketio.emit("state", state, to=client.sid, namespace=NAMESPACE)
-            return
-        full = self.full_state(None)
         if client.role == "host":
-            payload = full
+            payload = self.full_state(None)
         elif client.role == "display":
-            payload = self._state_for(full, "display", None)
+            payload = self._state_for(self.full_state(None), "display", None)
         elif client.role == "player" and self.current and self.current.match_id == client.match_id:
             you = {"side": client.side, "seat": client.seat, "match_id": client.match_id}
-            payload = self._state_for(full, "player", you)
-        else:
-            payload = self._state_for(full, "audience", AUDIENCE_YOU)
+            payload = self._state_for(self.full_state(None), "player", you)
+        else:  # the audience, and a contestant whose match is not on
+            payload = self._audience_state()
         if client.role in ("host", "display"):
             payload["tournament"] = self.tournament.view()
         self.socketio.emit("state", payload, to=client.sid, namespace=NAMESPACE)

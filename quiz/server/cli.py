@@ -6,7 +6,6 @@ this module is imported, so the sockets created here are cooperative.
 
 from __future__ import annotations
 
-import gc
 import io
 import secrets
 import signal
@@ -94,7 +93,11 @@ def serve(
     from quiz.server.deflate import install as share_deflate
 
     share_deflate()  # one compression per broadcast (gevent and threading)
-    _freeze_startup_objects()
+    from quiz.live.collector import collect_and_freeze
+
+    # Start-up's objects (app, bank, ORM mappings) live as long as the server: out of the
+    # collector's full passes, which would walk them while every socket waits.
+    collect_and_freeze()
     listener = make_listener(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
     ssl: dict[str, Any] = {"certfile": cert, "keyfile": key} if cert else {}
@@ -116,14 +119,6 @@ def serve(
             )
     except KeyboardInterrupt:
         click.echo("stopped")
-
-
-def _freeze_startup_objects() -> None:
-    """Keep what start-up built (the app, the bank, the ORM's mappings) out of the cyclic
-    garbage collector's full passes: they live as long as the server anyway, and every full
-    pass would walk them again while every socket waits (docs/performance.md)."""
-    gc.collect()
-    gc.freeze()
 
 
 def _serve_gevent(

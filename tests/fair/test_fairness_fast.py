@@ -10,12 +10,22 @@ from typing import Any
 
 import pytest
 
-from bench.fairness import PAIRS, Trial, cell, run_lane
+from bench.fairness import PAIRS, Lane, Pair, Trial, cell, run_lane
 from tests.asyncrun import run_async
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NEAR_FAR = PAIRS[1]
 assert (NEAR_FAR.red.up, NEAR_FAR.blue.up) == (5, 150)
+
+
+def play(
+    live_server_factory: Callable[..., Any], pair: Pair, timeout_s: float, **lane: Any
+) -> Lane:
+    """One compensated lane of the benchmark's harness against a fresh ``quiz serve``."""
+    server = live_server_factory()
+    return run_async(
+        asyncio.wait_for(run_lane(server.url, server.token, pair, True, **lane), timeout_s)
+    )
 
 
 def share(trials: list[Trial]) -> float:
@@ -26,22 +36,15 @@ def share(trials: list[Trial]) -> float:
 def test_the_truly_first_press_wins_across_5_and_150_ms(
     live_server_factory: Callable[..., Any],
 ) -> None:
-    server = live_server_factory()
-    lane = run_async(
-        asyncio.wait_for(
-            run_lane(
-                server.url,
-                server.token,
-                NEAR_FAR,
-                True,
-                gaps=(10, 20),
-                trials=20,
-                forged_trials=4,
-                warmup_s=20,
-                deadline_s=56,
-            ),
-            timeout=80,
-        )
+    lane = play(
+        live_server_factory,
+        NEAR_FAR,
+        timeout_s=80,
+        gaps=(10, 20),
+        trials=20,
+        forged_trials=4,
+        warmup_s=20,
+        deadline_s=56,
     )
     assert lane.error is None, lane.error
     at = {gap: [t for t in lane.trials if t.gap == gap] for gap in (10, 20)}
@@ -69,22 +72,15 @@ def test_a_biased_clock_moves_the_screen_and_the_press_alike(
     reaction, because the bias moves her screen's opening and her converted press alike."""
     asymmetric = PAIRS[3]
     assert (asymmetric.blue.up, asymmetric.blue.down) == (100, 30)
-    server = live_server_factory()
-    lane = run_async(
-        asyncio.wait_for(
-            run_lane(
-                server.url,
-                server.token,
-                asymmetric,
-                True,
-                gaps=(20,),
-                trials=12,
-                warmup_s=10,
-                deadline_s=40,
-                screen=True,
-            ),
-            timeout=70,
-        )
+    lane = play(
+        live_server_factory,
+        asymmetric,
+        timeout_s=70,
+        gaps=(20,),
+        trials=12,
+        warmup_s=10,
+        deadline_s=40,
+        screen=True,
     )
     assert lane.error is None, lane.error
     assert len(lane.trials) == 12
