@@ -12,8 +12,8 @@ SocketIO's Redis message queue, in the order the owner sent them.
 A new owner (the old one stopped renewing) rebuilds the matches from the database log, which
 is written before anything is broadcast; the relays then register their sockets with it again.
 A process that loses its lease stops deciding at once; should a paused process still write, the
-log's unique ``(match_id, index)`` refuses the second writer. Audience guesses of the question
-in play are mirrored in Redis, so a change of owner keeps them.
+log's unique ``(match_id, index)`` refuses the second writer. Audience answers are written to
+the database before they are acknowledged, so the new owner's audience desk reloads them too.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ RPC_TIMEOUT_S = 5.0
 REDIS_CONNECTIONS = 64
 POP_TIMEOUT_S = 1
 REPLY_TTL_S = 60
-GUESS_TTL_S = 24 * 3600
 
 # Renew only a lease that is still ours (a plain PEXPIRE could extend a successor's lease).
 _RENEW = """
@@ -156,13 +155,12 @@ class Cluster:
                 self.hub.event = json.loads(event)
 
     def _promote(self) -> None:
-        """Become the owner: rebuild every live match from the log, restore the audience's
-        guesses, take over this process's own sockets, start the ticker."""
+        """Become the owner: rebuild every live match from the log and the audience from its
+        tables, take over this process's own sockets, start the ticker."""
         log.info("cluster: %s is now the owner", self.node)
         self.owner = self.node
         self._forget()
         self.hub.load()
-        self._restore_guesses()
         for sid, auth in list(self.local.items()):
             self._leave_all(sid)
             try:
@@ -247,9 +245,7 @@ class Cluster:
 
     def handle_command(self, sid: str, raw: Any, received_ms: int) -> dict[str, Any]:
         if self.is_owner:
-            ack = self.hub.handle_command(sid, raw, received_ms)
-            self._mirror_guess(sid, raw, ack)
-            return ack
+            return self.hub.handle_command(sid, raw, received_ms)
         try:
             reply = self._call("command", {"sid": sid, "payload": raw, "received_ms": received_ms})
         except (TypeError, ValueError):
@@ -360,38 +356,10 @@ class Cluster:
             hub.disconnect(args["sid"])
             return {"ok": True}
         if op == "command":
-            ack = hub.handle_command(args["sid"], args["payload"], int(args["received_ms"]))
-            self._mirror_guess(args["sid"], args["payload"], ack)
-            return {"ack": ack}
+            return {
+                "ack": hub.handle_command(args["sid"], args["payload"], int(args["received_ms"]))
+            }
         if op == "sync":
             hub.sync(args["sid"], args["payload"], int(args["received_ms"]), int(args["sent_ms"]))
             return {"ok": True}
         return {"error": {"code": "invalid", "message": f"unknown cluster op {op!r}"}}
-
-    # --- audience guesses survive a change of owner ----------------------------------------------
-
-    def _guess_key(self, match_id: int, question: str) -> str:
-        return self._key("guesses", str(match_id), question)
-
-    def _mirror_guess(self, sid: str, payload: Any, ack: dict[str, Any]) -> None:
-        if not ack.get("ok") or not isinstance(payload, dict) or payload.get("type") != "guess":
-            return
-        client = self.hub.clients.get(sid)
-        service = self.hub.current
-        if client is None or client.device is None or service is None:
-            return
-        choices = service.guesses.get(client.device)
-        if service.guess_question is None or choices is None:
-            return
-        key = self._guess_key(service.match_id, service.guess_question)
-        self.redis.hset(key, client.device, json.dumps(list(choices)))
-        self.redis.expire(key, GUESS_TTL_S)
-
-    def _restore_guesses(self) -> None:
-        service = self.hub.current
-        if service is None or service.guess_question is None:
-            return
-        stored = self.redis.hgetall(self._guess_key(service.match_id, service.guess_question))
-        for device, choices in stored.items():
-            service.guesses.setdefault(device, tuple(json.loads(choices)))
-        service.audience_dirty = bool(stored)

@@ -102,7 +102,6 @@ class Client:
     seat: str | None = None
     match_id: int | None = None
     side: str | None = None
-    in_audience: bool = False
     # The rooms this hub put the socket in. Kept here because the Socket.IO manager only knows
     # the rooms of sockets connected to this process (quiz/live/cluster.py).
     rooms: list[str] = field(default_factory=list)
@@ -192,7 +191,6 @@ class LiveHub:
                     continue
                 service.status = match.status
                 service.material_seq = material_seq(session, match.id)
-                service._track_question()
                 self.services[match.id] = service
                 if match.event_id == self.event["id"]:
                     self.current = service
@@ -389,7 +387,7 @@ class LiveHub:
                 server.enter_room(client.sid, room, namespace=NAMESPACE)
         client.rooms = wanted
 
-    def _regroup(self, old_event_id: int | None = None) -> None:
+    def _regroup(self) -> None:
         """Move every socket into the rooms it belongs to now (after an event switch or a match
         start); rare admin operations, so a loop over clients is fine here."""
         with self.lock:

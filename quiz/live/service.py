@@ -71,7 +71,6 @@ _QUESTION_SPEC_KEYS = ("id", "kind", "option_count", "answer", "answer_time_ms",
 #: command based on a state older only by these is not stale: a phone hammering its button
 #: must not make every host click bounce.
 IMMATERIAL_EVENTS = frozenset({"buzz_rejected"})
-GUESS_PHASES = frozenset({"question", "countdown", "buzzing", "arbitrating", "tie", "answering"})
 
 
 def pick_moment(events: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -92,10 +91,6 @@ class MatchService:
     engine: Match
     lock: Lock
     status: str = "live"
-    # Audience play-along for the question in play: device -> choices.
-    guesses: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    guess_question: str | None = None
-    audience_dirty: bool = False
     # Fair buzzing: the compensation switch and the buzz receipts (quiz/live/fairness.py).
     fair: FairMatch = field(default_factory=FairMatch)
     # The seq after the last change that was not only IMMATERIAL_EVENTS.
@@ -147,22 +142,6 @@ class MatchService:
             "fair": self.fair.view(self.rules),  # host only (quiz/live/redact.py)
         }
 
-    def audience_view(self) -> dict[str, Any]:
-        reveal = self.phase in ("result", "finished")
-        tally: dict[str, int] | None = None
-        if reveal:
-            tally = {}
-            for choices in self.guesses.values():
-                for c in choices:
-                    tally[c] = tally.get(c, 0) + 1
-        return {
-            "v": 1,
-            "match_id": self.match_id,
-            "question": self.guess_question,
-            "count": len(self.guesses),
-            "tally": tally,
-        }
-
     # --- changing ----------------------------------------------------------------------------
 
     def apply(
@@ -198,7 +177,6 @@ class MatchService:
             self.fair = fair
             if any(e["type"] not in IMMATERIAL_EVENTS for e in dicts):
                 self.material_seq = self.engine.seq
-            self._track_question()
             on_change(self, dicts)
             return dicts
 
@@ -241,29 +219,6 @@ class MatchService:
             "termination": outcome.termination.value,
             "games": {"red": outcome.red, "blue": outcome.blue},
         }
-
-    def _track_question(self) -> None:
-        current = self.current_question_id()
-        if current != self.guess_question:
-            self.guess_question = current
-            self.guesses = {}
-            self.audience_dirty = True
-        elif self.phase in ("result", "finished") and self.guesses:
-            self.audience_dirty = True
-
-    def guess(self, device: str, choices: tuple[str, ...]) -> None:
-        with self.lock:
-            play = self.engine.state.play
-            if play is None or self.phase not in GUESS_PHASES:
-                raise ProtocolError("wrong_phase", "guesses are taken while a question is open")
-            if play.spec.option_count == 0:
-                raise ProtocolError("invalid", "this question has no options")
-            allowed = {chr(ord("A") + i) for i in range(play.spec.option_count)}
-            if not set(choices) <= allowed:
-                raise ProtocolError("invalid", "choices must be options of this question")
-            self.guess_question = play.spec.question_id
-            self.guesses[device] = choices
-            self.audience_dirty = True
 
     def show_question(
         self,
