@@ -29,8 +29,9 @@ from typing import Any, Protocol
 
 from flask_socketio import SocketIO
 
-from quiz.live.hub import NAMESPACE, LiveHub
+from quiz.live.hub import LiveHub
 from quiz.live.protocol import ProtocolError, error_ack
+from quiz.live.rooms import NAMESPACE
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class Cluster:
             event = self.redis.get(self._key("event"))
             if event:
                 # Relays render pages (titles, join links) from the owner's current event.
-                self.hub.event = json.loads(event)
+                self.hub.matches.event = json.loads(event)
 
     def _promote(self) -> None:
         """Become the owner: rebuild every live match from the log and the audience from its
@@ -179,9 +180,7 @@ class Cluster:
 
     def _forget(self) -> None:
         """Drop everything the hub decided from: the owner's memory is rebuilt from the log."""
-        hub = self.hub
-        hub.stop()
-        hub.services, hub.current, hub.clients = {}, None, {}
+        self.hub.forget()
         self.remote = {}
 
     def _rejoin(self) -> None:

@@ -1,6 +1,9 @@
-"""Socket.IO room names: the only place they are spelled out."""
+"""Socket.IO room names and the one namespace: the only place they are spelled out."""
 
 from __future__ import annotations
+
+#: The Socket.IO namespace every page connects to.
+NAMESPACE = "/"
 
 
 def room_host(event_id: int) -> str:

@@ -12,6 +12,9 @@ follows: the result is recorded, corrected or cleared. What the engine last gave
 the link, so a host correction stands until the match itself changes again, and a result the
 engine reached while the tournament was not saved (a crash in between) is caught up on load.
 
+The desk sees the match registry (``quiz.live.matches``), never the hub: it is given the
+callables it needs (create and start a match, tell everyone, refresh the host console).
+
 Lock order: hub, then match, then this desk's lock; nothing is called while holding it that
 could take one of the others.
 """
@@ -22,40 +25,27 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.engine import Match, MatchRules, Phase, Side, Termination
-from quiz.live.concurrency import make_lock
+from quiz.live.concurrency import Lock, make_lock
+from quiz.live.matches import MatchRegistry
 from quiz.live.protocol import CreateMatch, MatchRef, ProtocolError
 from quiz.live.questions import validate_filter
 from quiz.live.service import MatchService, load_log
 from quiz.live.tournament_import import ContestantList
 from quiz.live.tournament_view import result_dict, tournament_view
-from quiz.models.live import Contestant, Seat, utcnow
+from quiz.models.live import Contestant, utcnow
 from quiz.models.live import Match as MatchRow
 from quiz.models.tournament import Tournament as TournamentRow
 from quiz.models.tournament import TournamentMatch
 from quiz.tournament import Action, MatchResult, Status, Tournament, TournamentError
 
-if TYPE_CHECKING:
-    from quiz.live.hub import LiveHub
-
 log = logging.getLogger(__name__)
 
-#: Host admin commands carried out here (validated by ``quiz.live.protocol``).
-TOURNAMENT_COMMANDS = frozenset(
-    {
-        "create_tournament",
-        "add_pairing",
-        "start_next_match",
-        "correct_result",
-        "clear_result",
-        "undo_tournament",
-    }
-)
 #: Engine events after which a match's own result may have changed.
 RESULT_EVENTS = frozenset({"match_won", "match_ended", "undone", "overridden", "games_adjusted"})
 
@@ -138,9 +128,31 @@ def load_tournament(session: Session, event_id: int) -> Tournament | None:
 
 
 class TournamentDesk:
-    def __init__(self, hub: LiveHub) -> None:
-        self.hub = hub
-        self.lock = make_lock(hub.async_mode)
+    """The current event's tournament. ``hub_lock`` is taken by the contestant-list import
+    (a host action outside the command routes); ``changed`` tells everyone (state and host
+    console), ``console`` the host console alone; ``create_match`` and ``start_match`` are the
+    admin commands of the same names."""
+
+    def __init__(
+        self,
+        *,
+        matches: MatchRegistry,
+        sessions: sessionmaker[Session],
+        async_mode: str,
+        hub_lock: Lock,
+        changed: Callable[[], None],
+        console: Callable[[], None],
+        create_match: Callable[[CreateMatch], dict[str, Any]],
+        start_match: Callable[[MatchRef], dict[str, Any]],
+    ) -> None:
+        self.matches = matches
+        self.sessions = sessions
+        self.hub_lock = hub_lock
+        self.changed = changed
+        self.console = console
+        self.create_match = create_match
+        self.start_match = start_match
+        self.lock = make_lock(async_mode)
         self.event_id: int | None = None
         self.row_id: int | None = None
         self.tournament: Tournament | None = None
@@ -158,8 +170,8 @@ class TournamentDesk:
         """Load the current event's tournament and catch up with its matches (call after the
         hub has rebuilt its live matches)."""
         with self.lock:
-            self._reset(self.hub.event["id"])
-            with self.hub.sessions.begin() as session:
+            self._reset(self.matches.event["id"])
+            with self.sessions.begin() as session:
                 row = newest_row(session, self.event_id)
                 if row is not None:
                     self._take(session, row)
@@ -208,7 +220,7 @@ class TournamentDesk:
                 log.exception("tournament %s: match %s not caught up", row.id, link.match_id)
 
     def _match_result(self, session: Session, match: MatchRow) -> MatchResult | None:
-        service = self.hub.services.get(match.id)
+        service = self.matches.services.get(match.id)
         if service is not None:
             return engine_result(service.engine)
         outcome = match.outcome or {}
@@ -223,7 +235,7 @@ class TournamentDesk:
         ):
             return stored  # the summary agrees: no need to replay the log
         try:
-            rules = self.hub._service_for(session, match).rules
+            rules = self.matches.service_for(session, match).rules
             return engine_result(Match.replay(rules, load_log(session, match.id)))
         except Exception:
             log.exception("match %s could not be replayed for its tournament result", match.id)
@@ -248,7 +260,7 @@ class TournamentDesk:
         return {**base, "live": self._live_pairing()}
 
     def _live_pairing(self) -> str | None:
-        current = self.hub.current
+        current = self.matches.current
         if current is None or current.status != "live":
             return None
         link = self.links.get(current.match_id)
@@ -286,7 +298,7 @@ class TournamentDesk:
             if self.links.get(service.match_id) is not link or link.result == derived:
                 return
             try:
-                with self.hub.sessions.begin() as session:
+                with self.sessions.begin() as session:
                     changed = self._follow(session, service.match_id, derived)
             except Exception:
                 # The match itself is saved; the tournament catches up on the next load.
@@ -294,7 +306,7 @@ class TournamentDesk:
                 self._reload_after_failure()
             self._refresh()
         if changed:
-            self.hub.emit_console()
+            self.console()
 
     def _follow(self, session: Session, match_id: int, derived: MatchResult | None) -> bool:
         """Make the match's pairing follow its new result; True if the tournament changed.
@@ -352,12 +364,6 @@ class TournamentDesk:
 
     # --- host commands ---------------------------------------------------------------------------
 
-    def admin(self, type: str, args: Any) -> dict[str, Any]:
-        """Run one validated tournament command (the hub holds its lock)."""
-        handler = getattr(self, f"_cmd_{type}")
-        result: dict[str, Any] = handler(args)
-        return result
-
     def _require(self) -> Tournament:
         if self.tournament is None:
             raise ProtocolError("no_tournament", "this event has no tournament yet")
@@ -365,20 +371,16 @@ class TournamentDesk:
 
     def _refuse_while_live(self) -> None:
         """Results are edited between matches: a live tournament match decides its own."""
-        for service in self.hub.services.values():
+        for service in self.matches.services.values():
             if service.status == "live" and service.match_id in self.links:
                 raise ProtocolError("conflict", "a tournament match is live: finish it first")
-
-    def _changed(self) -> None:
-        self.hub.broadcast_state()
-        self.hub.emit_console()
 
     def _contestants(self, session: Session, ids: Sequence[int]) -> dict[int, Contestant]:
         found = {
             c.id: c
             for c in session.scalars(
                 select(Contestant).where(
-                    Contestant.event_id == self.hub.event["id"], Contestant.id.in_(set(ids))
+                    Contestant.event_id == self.matches.event["id"], Contestant.id.in_(set(ids))
                 )
             )
         }
@@ -387,7 +389,7 @@ class TournamentDesk:
             raise ProtocolError("not_found", f"no contestant {missing[0]} in this event")
         return found
 
-    def _cmd_create_tournament(self, args: Any) -> dict[str, Any]:
+    def create_tournament(self, args: Any) -> dict[str, Any]:
         if self.tournament is not None and not args.replace:
             raise ProtocolError(
                 "tournament_exists",
@@ -405,7 +407,7 @@ class TournamentDesk:
         if seed is None and args.shuffle:
             seed = secrets.token_hex(4)  # recorded, so the draw can be shown to be fair
         ids = [*args.entrants, *(i for pair in args.pairings for i in pair)]
-        with self.lock, self.hub.sessions.begin() as session:
+        with self.lock, self.sessions.begin() as session:
             people = self._contestants(session, ids)
             try:
                 tournament = Tournament.create(
@@ -418,7 +420,7 @@ class TournamentDesk:
             except TournamentError as exc:
                 raise _refused(exc) from None
             row = TournamentRow(
-                event_id=self.hub.event["id"],
+                event_id=self.matches.event["id"],
                 format=tournament.format.value,
                 state=tournament.to_dict(),
                 rules={k: v for k, v in rules.to_dict().items() if k != "seed"},
@@ -427,17 +429,17 @@ class TournamentDesk:
             )
             session.add(row)
             session.flush()
-            self._reset(self.hub.event["id"])
+            self._reset(self.matches.event["id"])
             self._take(session, row)
             self._refresh()
-        self._changed()
+        self.changed()
         return {"tournament_id": self.row_id, "next": tournament.next_match()}
 
-    def _cmd_add_pairing(self, args: Any) -> dict[str, Any]:
+    def add_pairing(self, args: Any) -> dict[str, Any]:
         with self.lock:
             action = self._write(lambda t: t.add_match(str(args.red), str(args.blue), args.round))
             self._refresh()
-        self._changed()
+        self.changed()
         return {"pairing": action.match_id}
 
     def _write(self, change: Callable[[Tournament], Action]) -> Action:
@@ -449,15 +451,15 @@ class TournamentDesk:
         except TournamentError as exc:
             raise _refused(exc) from None
         try:
-            with self.hub.sessions.begin() as session:
+            with self.sessions.begin() as session:
                 self._save(session)
         except Exception:
             self._reload_after_failure()
             raise
         return action
 
-    def _cmd_start_next_match(self, args: Any) -> dict[str, Any]:
-        if any(s.status == "live" for s in self.hub.services.values()):
+    def start_next_match(self, args: Any) -> dict[str, Any]:
+        if any(s.status == "live" for s in self.matches.services.values()):
             raise ProtocolError("conflict", "another match is live: finish or abort it first")
         with self.lock:
             t = self._require()
@@ -474,25 +476,21 @@ class TournamentDesk:
             assert red is not None and blue is not None
             pending = self._pending_match(pairing, red, blue)
         if pending is None:
-            created = self.hub._admin_create_match(
+            created = self.create_match(
                 CreateMatch(
                     red=int(red), blue=int(blue), rules=self.rules, filter=self.question_filter
                 )
             )
             pending = int(created["match_id"])
-            with self.lock, self.hub.sessions.begin() as session:
+            with self.lock, self.sessions.begin() as session:
                 session.add(
                     TournamentMatch(tournament_id=self.row_id, match_id=pending, pairing=pairing)
                 )
                 self.links[pending] = Link(pairing, red, blue)
                 self._refresh()
-        self.hub._admin_start_match(MatchRef(match_id=pending))
-        with self.hub.sessions() as session:
-            seats = session.scalars(
-                select(Seat).where(Seat.match_id == pending, Seat.revoked.is_(False))
-            )
-            codes = {s.side: s.code for s in seats}
-        return {"match_id": pending, "pairing": pairing, "seats": codes}
+        self.start_match(MatchRef(match_id=pending))
+        codes = self.matches.seat_codes(pending)
+        return {"match_id": pending, "pairing": pairing, "seats": dict(codes)}
 
     def _pending_match(self, pairing: str, red: str, blue: str) -> int | None:
         """A match already created for this pairing and never started: it is reused."""
@@ -503,11 +501,11 @@ class TournamentDesk:
         ]
         if not ids:
             return None
-        with self.hub.sessions() as session:
+        with self.sessions() as session:
             row = session.get(MatchRow, max(ids))
             return row.id if row is not None and row.status == "pending" else None
 
-    def _cmd_correct_result(self, args: Any) -> dict[str, Any]:
+    def correct_result(self, args: Any) -> dict[str, Any]:
         try:
             (red_games, blue_games), (red_early, blue_early) = args.games, args.violations
             result = MatchResult(
@@ -523,10 +521,10 @@ class TournamentDesk:
             )
         )
 
-    def _cmd_clear_result(self, args: Any) -> dict[str, Any]:
+    def clear_result(self, args: Any) -> dict[str, Any]:
         return self._edit(lambda t: t.clear(args.pairing))
 
-    def _cmd_undo_tournament(self, args: Any) -> dict[str, Any]:
+    def undo(self, args: Any) -> dict[str, Any]:
         return self._edit(lambda t: t.undo(), undoing=True)
 
     def _edit(
@@ -537,7 +535,7 @@ class TournamentDesk:
         with self.lock:
             action = self._write(change)
             self._refresh()
-        self._changed()
+        self.changed()
         return {
             "action": action.kind.value,
             "pairing": action.match_id,
@@ -550,12 +548,12 @@ class TournamentDesk:
     def import_contestants(self, names: ContestantList) -> dict[str, Any]:
         """Register the listed names as contestants of the current event (a name already
         registered is kept, not added twice); the ids come back in list order."""
-        with self.hub.lock, self.hub.sessions.begin() as session:
+        with self.hub_lock, self.sessions.begin() as session:
             existing = {
                 c.name.casefold(): c
                 for c in session.scalars(
                     select(Contestant)
-                    .where(Contestant.event_id == self.hub.event["id"])
+                    .where(Contestant.event_id == self.matches.event["id"])
                     .order_by(Contestant.id)
                 )
             }
@@ -563,7 +561,7 @@ class TournamentDesk:
             for _row, name in names.names:
                 found = existing.get(name.casefold())
                 if found is None:
-                    found = Contestant(event_id=self.hub.event["id"], name=name)
+                    found = Contestant(event_id=self.matches.event["id"], name=name)
                     session.add(found)
                     session.flush()
                     existing[name.casefold()] = found
@@ -571,8 +569,8 @@ class TournamentDesk:
                 else:
                     kept.append({"id": found.id, "name": found.name})
                 ids.append(found.id)
-        self.hub.emit_console()
+        self.console()
         return {"added": added, "existing": kept, "contestants": ids, "notes": names.notes}
 
 
-__all__ = ["TOURNAMENT_COMMANDS", "Link", "TournamentDesk", "engine_result", "load_tournament"]
+__all__ = ["Link", "TournamentDesk", "engine_result", "load_tournament"]

@@ -13,8 +13,8 @@ from flask_socketio import ConnectionRefusedError
 
 from quiz.extensions import socketio
 from quiz.live.cluster import Front
-from quiz.live.hub import NAMESPACE
 from quiz.live.protocol import ProtocolError, error_ack
+from quiz.live.rooms import NAMESPACE
 
 log = logging.getLogger(__name__)
 #: Refusals worth a line in the log: someone without the token or with another's seat.

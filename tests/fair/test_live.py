@@ -256,7 +256,7 @@ def test_receipts_are_logged_restored_after_a_restart_and_exported(
     assert before is not None
     logged = [
         e
-        for row in live.hub.log_entries(live.match_id)
+        for row in live.hub.matches.log_entries(live.match_id)
         for e in row.events
         if e["type"] == "buzz_receipt"
     ]

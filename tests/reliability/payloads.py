@@ -18,13 +18,13 @@ from typing import Any
 from hypothesis import strategies as st
 
 from quiz.engine.serde import COMMAND_TYPES
-from quiz.live import protocol
+from quiz.live.routes import ROUTES
 
 #: Every command type of the protocol, plus near misses.
-COMMAND_NAMES = [*sorted(protocol.ALL_COMMANDS), "tick", "bind_device", "Buzz", "buzz ", ""]
+COMMAND_NAMES = [*sorted(ROUTES), "tick", "bind_device", "Buzz", "buzz ", ""]
 #: Argument names the server knows somewhere (so that validation, not just the envelope, runs).
 ARG_NAMES = sorted(
-    {name for model in protocol.ADMIN_MODELS.values() for name in model.model_fields}
+    {name for r in ROUTES.values() if r.model for name in r.model.model_fields}
     | {f.name for cls in COMMAND_TYPES.values() for f in dataclasses.fields(cls)}
     | {"press_at", "choices", "name", "round", "seq", "member", "approve", "screen", "v"}
 )

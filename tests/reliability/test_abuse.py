@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from quiz.config import Config
-from quiz.live.hub import RATE_BURST, RATE_PER_S
+from quiz.live.gate import RATE_BURST, RATE_PER_S
 from tests.conftest import LiveServer, Peer
 from tests.reliability.harness import save_figures, start_cast
 

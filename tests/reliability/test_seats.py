@@ -21,7 +21,7 @@ def _bindings(live: Live) -> list[dict[str, Any]]:
     """The bind/unbind commands in the match log, in order."""
     return [
         r.command
-        for r in live.hub.log_entries(live.match_id)
+        for r in live.hub.matches.log_entries(live.match_id)
         if r.command["type"] in ("bind_device", "unbind_device")
     ]
 
@@ -231,7 +231,7 @@ def test_a_finished_match_is_back_on_the_display_after_a_restart(
     restarted = hub_of(make_app())
     assert restarted.current is not None and restarted.current.match_id == live.match_id
     assert restarted.current.status == "finished"
-    assert restarted.full_state()["match"]["engine"]["outcome"]["winner"] == "red"
+    assert restarted.broadcaster.full_state()["match"]["engine"]["outcome"]["winner"] == "red"
 
 
 def test_rejected_buzzes_do_not_make_the_host_stale(

@@ -10,6 +10,7 @@ import pytest
 
 from quiz.live import collector as col
 from quiz.live.collector import Collector
+from quiz.live.ticker import quiet
 from tests.server.conftest import Live
 
 
@@ -63,13 +64,13 @@ def test_disabled_never_collects() -> None:
 def test_the_hub_is_quiet_only_when_no_clock_runs_against_a_player(live: Live) -> None:
     hub = live.hub
     now = hub.clock()
-    assert hub._quiet(now)  # ready
+    assert quiet(hub.matches.services.values(), now)  # ready
     live.host.host("show_question")
-    assert hub._quiet(now)  # the host is reading
+    assert quiet(hub.matches.services.values(), now)  # the host is reading
     live.host.host("open_buzzing")
-    assert not hub._quiet(now)  # buzzing
+    assert not quiet(hub.matches.services.values(), now)  # buzzing
     assert live.red.command("buzz", press_at=None)["ok"]
-    assert not hub._quiet(now)  # answering against the clock
+    assert not quiet(hub.matches.services.values(), now)  # answering against the clock
 
 
 def test_serving_configurations_collect_at_quiet_moments(make_app: Callable[..., Any]) -> None:

@@ -57,7 +57,7 @@ def test_log_rows_mirror_the_engine_log(live: Live) -> None:
     live.blue.command("buzz", press_at=None)
     service = live.hub.current
     assert service is not None
-    rows = live.hub.log_entries(live.match_id)
+    rows = live.hub.matches.log_entries(live.match_id)
     assert [r.index for r in rows] == list(range(len(service.engine.log)))
     assert [(command_from_dict(r.command), r.now_ms) for r in rows] == service.engine.log
     assert rows[-1].seq == service.seq
@@ -90,7 +90,7 @@ def test_a_restart_replays_the_log_and_pauses_running_clocks(
     assert after["question"]["remaining_ms"]["answer_deadline"] == (
         snapshot["question"]["answer_deadline"] - snapshot["clock"]
     )
-    assert restarted.log_entries(live.match_id)[-1].command == {"type": "pause"}
+    assert restarted.matches.log_entries(live.match_id)[-1].command == {"type": "pause"}
 
 
 def test_a_failed_write_leaves_the_match_as_it_was(

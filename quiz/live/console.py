@@ -1,0 +1,108 @@
+"""The host console's admin view (the ``console`` message) and the latency it shows.
+
+Host-only: events, contestants, matches, seat codes with their phones' state, waiting seat
+takeovers, the tournament and the question bank. Built from the database on demand (admin
+changes are rare); never on the buzz path except when a match is won, ended or undone.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from quiz.live.protocol import VERSION
+from quiz.models.live import Contestant, QuizEvent, Seat
+from quiz.models.live import Match as MatchRow
+
+#: Round trips kept per device for the latency column (the median is shown).
+RTT_SAMPLES = 9
+
+
+class Console:
+    """The ``console`` payload; ``rev`` grows with every one built."""
+
+    def __init__(self, sessions: sessionmaker[Session], public_url: str) -> None:
+        self.sessions = sessions
+        self.public_url = public_url
+        self.rev = 0
+        self._rtt: dict[str, deque[float]] = {}
+
+    def record_rtt(self, device: str, rtt: float) -> None:
+        """A round trip a phone measured (its clock-sync exchanges)."""
+        self._rtt.setdefault(device, deque(maxlen=RTT_SAMPLES)).append(rtt)
+
+    def latency(self, device: str | None) -> float | None:
+        samples = self._rtt.get(device or "")
+        return round(statistics.median(samples), 1) if samples else None
+
+    def payload(
+        self,
+        event: dict[str, Any],
+        online: Iterable[tuple[int | None, str | None]],
+        takeovers: list[dict[str, Any]],
+        tournament: dict[str, Any] | None,
+        bank: Any,
+    ) -> dict[str, Any]:
+        """The admin view of ``event``; ``online``: ``(match_id, side)`` of connected seats."""
+        event_id = event["id"]
+        online = set(online)
+        with self.sessions() as session:
+            events = session.scalars(select(QuizEvent).order_by(QuizEvent.id.desc()).limit(50))
+            contestants = session.scalars(
+                select(Contestant).where(Contestant.event_id == event_id).order_by(Contestant.id)
+            ).all()
+            matches = session.scalars(
+                select(MatchRow).where(MatchRow.event_id == event_id).order_by(MatchRow.id)
+            ).all()
+            seats = session.scalars(
+                select(Seat)
+                .join(MatchRow, Seat.match_id == MatchRow.id)
+                .where(MatchRow.event_id == event_id, Seat.revoked.is_(False))
+                .order_by(Seat.id)
+            ).all()
+            self.rev += 1
+            return {
+                "v": VERSION,
+                "rev": self.rev,
+                "event": dict(event),
+                "events": [
+                    {"id": e.id, "title": e.title, "created": e.created.isoformat()} for e in events
+                ],
+                "contestants": [{"id": c.id, "name": c.name} for c in contestants],
+                "matches": [
+                    {
+                        "id": m.id,
+                        "number": i,
+                        "status": m.status,
+                        "red": m.red_id,
+                        "blue": m.blue_id,
+                        "created": m.created.isoformat(),
+                        "finished": m.finished.isoformat() if m.finished else None,
+                        "outcome": m.outcome,
+                    }
+                    for i, m in enumerate(matches, start=1)
+                ],
+                "seats": [
+                    {
+                        "match_id": s.match_id,
+                        "side": s.side,
+                        "code": s.code,
+                        "url": f"{self.public_url}/s/{s.code}",
+                        "qr": f"/qr/seat/{s.code}.svg",
+                        "device": s.device_id,
+                        "online": (s.match_id, s.side) in online,
+                        "latency_ms": self.latency(s.device_id),
+                    }
+                    for s in seats
+                ],
+                "takeovers": takeovers,
+                "tournament": tournament,
+                "bank": bank,
+                "join_url": f"{self.public_url}/j",
+                "display_url": f"{self.public_url}/display",
+            }
