@@ -188,7 +188,7 @@ Found by profiling `quiz serve` under this generator (py-spy, and timing inside 
 - **Order of the fan-out.** The hub emitted to the audience room before the contestants' rooms,
   so with 2,000 phones the opponent's phone waited behind 2,000 socket writes. Host, LED and
   both contestants now go first and the event loop is yielded once before the audience is
-  queued (`LiveHub.broadcast_state`).
+  queued (`Broadcaster.broadcast`, quiz/live/broadcast.py).
 - **Serialisation.** One redaction per broadcast instead of one per role (it is the same for
   every non-host role); python-socketio encodes one packet per room. Its check of every
   outgoing payload for binary attachments walked the whole state with a `reduce` per level

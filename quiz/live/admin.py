@@ -1,11 +1,12 @@
 """The host's admin commands: events, contestants, matches, seats and the host token.
 
 Each handler is a route of :mod:`quiz.live.routes` and runs under the hub's lock (except
-:meth:`Admin.rotate_token`, which takes it itself). Changes are written first; then the
-callbacks the hub gave tell everyone: ``regroup`` (sockets change rooms, the new state goes
-out, the console is refreshed), ``event_switched`` (the same after a new event, with the desks
-reloaded) and ``console`` (the host console alone). Match commands go through ``apply``, the
-same path as the host's and the phones' (decide, persist, broadcast).
+:meth:`Admin.rotate_token`, which takes it itself); :meth:`Admin.import_contestants` serves
+the contestant-list upload (quiz/live/tournament_views.py) and takes the lock too. Changes
+are written first; then the callbacks the hub gave tell everyone: ``regroup`` (sockets change
+rooms, the new state goes out, the console is refreshed), ``event_switched`` (the same after a
+new event, with the desks reloaded) and ``console`` (the host console alone). Match commands go
+through ``apply``, the same path as the host's and the phones' (decide, persist, broadcast).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from quiz.live.protocol import (
 )
 from quiz.live.questions import validate_filter
 from quiz.live.takeover import Takeovers
+from quiz.live.tournament_import import ContestantList
 from quiz.models.live import (
     NAME_MAX,
     SEAT_ALPHABET,
@@ -250,6 +252,35 @@ class Admin:
         log.warning("seat %s: the host refused another phone", request.code)
         self.console()
         return {}
+
+    # --- the contestant list (an HTTP upload, quiz/live/tournament_views.py) ------------------
+
+    def import_contestants(self, names: ContestantList) -> dict[str, Any]:
+        """Register the listed names as contestants of the current event (a name already
+        registered is kept, not added twice); the ids come back in list order."""
+        with self.lock, self.sessions.begin() as session:
+            existing = {
+                c.name.casefold(): c
+                for c in session.scalars(
+                    select(Contestant)
+                    .where(Contestant.event_id == self.matches.event["id"])
+                    .order_by(Contestant.id)
+                )
+            }
+            added, kept, ids = [], [], []
+            for _row, name in names.names:
+                found = existing.get(name.casefold())
+                if found is None:
+                    found = Contestant(event_id=self.matches.event["id"], name=name)
+                    session.add(found)
+                    session.flush()
+                    existing[name.casefold()] = found
+                    added.append({"id": found.id, "name": found.name})
+                else:
+                    kept.append({"id": found.id, "name": found.name})
+                ids.append(found.id)
+        self.console()
+        return {"added": added, "existing": kept, "contestants": ids, "notes": names.notes}
 
     # --- the host token --------------------------------------------------------------------
 

@@ -119,7 +119,6 @@ class LiveHub:
             matches=self.matches,
             sessions=sessions,
             async_mode=async_mode,
-            hub_lock=self.lock,
             changed=self._changed,
             console=self.emit_console,
             create_match=self.admin.create_match,

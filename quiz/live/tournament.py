@@ -31,12 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.engine import Match, MatchRules, Phase, Side, Termination
-from quiz.live.concurrency import Lock, make_lock
+from quiz.live.concurrency import make_lock
 from quiz.live.matches import MatchRegistry
 from quiz.live.protocol import CreateMatch, MatchRef, ProtocolError
 from quiz.live.questions import validate_filter
 from quiz.live.service import MatchService, load_log
-from quiz.live.tournament_import import ContestantList
 from quiz.live.tournament_view import result_dict, tournament_view
 from quiz.models.live import Contestant, utcnow
 from quiz.models.live import Match as MatchRow
@@ -128,10 +127,9 @@ def load_tournament(session: Session, event_id: int) -> Tournament | None:
 
 
 class TournamentDesk:
-    """The current event's tournament. ``hub_lock`` is taken by the contestant-list import
-    (a host action outside the command routes); ``changed`` tells everyone (state and host
-    console), ``console`` the host console alone; ``create_match`` and ``start_match`` are the
-    admin commands of the same names."""
+    """The current event's tournament. ``changed`` tells everyone (state and host console),
+    ``console`` the host console alone; ``create_match`` and ``start_match`` are the admin
+    commands of the same names."""
 
     def __init__(
         self,
@@ -139,7 +137,6 @@ class TournamentDesk:
         matches: MatchRegistry,
         sessions: sessionmaker[Session],
         async_mode: str,
-        hub_lock: Lock,
         changed: Callable[[], None],
         console: Callable[[], None],
         create_match: Callable[[CreateMatch], dict[str, Any]],
@@ -147,7 +144,6 @@ class TournamentDesk:
     ) -> None:
         self.matches = matches
         self.sessions = sessions
-        self.hub_lock = hub_lock
         self.changed = changed
         self.console = console
         self.create_match = create_match
@@ -542,35 +538,6 @@ class TournamentDesk:
             "reset": list(action.reset),
             "undone": undoing,
         }
-
-    # --- contestant list -------------------------------------------------------------------------
-
-    def import_contestants(self, names: ContestantList) -> dict[str, Any]:
-        """Register the listed names as contestants of the current event (a name already
-        registered is kept, not added twice); the ids come back in list order."""
-        with self.hub_lock, self.sessions.begin() as session:
-            existing = {
-                c.name.casefold(): c
-                for c in session.scalars(
-                    select(Contestant)
-                    .where(Contestant.event_id == self.matches.event["id"])
-                    .order_by(Contestant.id)
-                )
-            }
-            added, kept, ids = [], [], []
-            for _row, name in names.names:
-                found = existing.get(name.casefold())
-                if found is None:
-                    found = Contestant(event_id=self.matches.event["id"], name=name)
-                    session.add(found)
-                    session.flush()
-                    existing[name.casefold()] = found
-                    added.append({"id": found.id, "name": found.name})
-                else:
-                    kept.append({"id": found.id, "name": found.name})
-                ids.append(found.id)
-        self.console()
-        return {"added": added, "existing": kept, "contestants": ids, "notes": names.notes}
 
 
 __all__ = ["Link", "TournamentDesk", "engine_result", "load_tournament"]

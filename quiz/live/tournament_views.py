@@ -41,4 +41,4 @@ def import_contestants() -> tuple[Response, int]:
         problems = [p.to_dict() for p in exc.problems[:50]]
         code = "too_large" if len(data) > MAX_LIST_BYTES else "invalid"
         return _error(413 if code == "too_large" else 400, code, str(exc), problems=problems)
-    return jsonify(ok=True, **hub.tournament.import_contestants(names)), 200
+    return jsonify(ok=True, **hub.admin.import_contestants(names)), 200
