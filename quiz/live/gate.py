@@ -44,7 +44,8 @@ class CommandGate:
 
     def answered(self, key: str, command_id: str) -> dict[str, Any] | None:
         """The ack already sent for this command id, if any (hold :meth:`lock_for`)."""
-        return self._acks.get(key, {}).get(command_id)
+        remembered = self._acks.get(key)
+        return remembered.get(command_id) if remembered is not None else None
 
     def remember(self, key: str, command_id: str, ack: dict[str, Any]) -> None:
         remembered = self._acks.setdefault(key, OrderedDict())

@@ -236,7 +236,7 @@ def parse_command(raw: Any, known: Container[str]) -> Command:
     return Command(id=env.id, type=env.type, seq=seq, args=args)
 
 
-def validate_args(model: type[_Strict], args: dict[str, Any]) -> Any:
+def validate_args(model: type[BaseModel], args: dict[str, Any]) -> Any:
     try:
         return model.model_validate(args)
     except PydanticValidationError as exc:
