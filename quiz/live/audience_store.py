@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from quiz import records
 from quiz.audience import AudienceRound as Tally
 from quiz.audience import Draw, RoundResult, Scoring
 from quiz.live.concurrency import make_lock
@@ -316,7 +317,7 @@ class AudienceStore:
             )
             for round_id, member, choices, at_ms, seq in answers:
                 rounds[round_id].answers.append((member, tuple(choices), at_ms, seq))
-            draws = [Draw.from_dict(row.record) for row in _draw_rows(session, event_id)]
+            draws = records.draws(session, event_id)
         return EventRecords(
             settings=dict(settings.settings) if settings else {},
             session=settings.session if settings else None,
@@ -467,62 +468,12 @@ class AudienceStore:
             )
 
 
-def _draw_rows(session: Session, event_id: int) -> Sequence[PrizeDraw]:
-    return session.scalars(
-        select(PrizeDraw).where(PrizeDraw.event_id == event_id).order_by(PrizeDraw.id)
-    ).all()
-
-
-# --- for the event report ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedRound:
-    """One closed audience round as the report reads it: which match (None for an
-    audience-only round), which question version, and the full result (every phone's
-    outcome, ``share_correct``, ``distribution``)."""
-
-    stage: str
-    match_id: int | None
-    question_id: str
-    result: RoundResult
-
-
-def recorded_rounds(session: Session, event_id: int, fastest: int = 10) -> list[RecordedRound]:
-    """Every counted (closed) audience round of an event, in the order they were asked."""
-    members = {
-        m.id: m.phone
-        for m in session.scalars(select(AudienceMember).where(AudienceMember.event_id == event_id))
-    }
-    out = []
-    for row in session.scalars(
-        select(AudienceRound)
-        .where(AudienceRound.event_id == event_id, AudienceRound.status == "closed")
-        .order_by(AudienceRound.id)
-    ):
-        stored = StoredRound(
-            row, [(a.member_id, tuple(a.choices), a.at_ms, a.seq) for a in row.answers]
-        )
-        result = stored.replay(members, fastest).result
-        assert result is not None  # closed rows replay to a closed tally
-        out.append(RecordedRound(row.stage, row.match_id, row.question_id, result))
-    return out
-
-
-def recorded_draws(session: Session, event_id: int) -> list[Draw]:
-    """Every prize draw of an event (prepared or drawn), restored and verified."""
-    return [Draw.from_dict(row.record) for row in _draw_rows(session, event_id)]
-
-
 __all__ = [
     "AnswerWrite",
     "AnswerWriter",
     "AudienceStore",
     "Batch",
     "EventRecords",
-    "RecordedRound",
     "StoredRound",
     "phone_of",
-    "recorded_draws",
-    "recorded_rounds",
 ]

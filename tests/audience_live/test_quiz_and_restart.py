@@ -175,7 +175,8 @@ def test_verdicts_a_stop_left_unwritten_are_written_on_start(
 
 
 def test_the_report_reads_rounds_and_draws(live: Live, connect: Callable[..., TC]) -> None:
-    from quiz.live.audience_store import phone_of, recorded_draws, recorded_rounds
+    from quiz import records
+    from quiz.live.audience_store import phone_of
 
     crowd = phones(connect, 3, "report")
     for qid, key in (("501", "B"), ("502", "C")):
@@ -188,15 +189,15 @@ def test_the_report_reads_rounds_and_draws(live: Live, connect: Callable[..., TC
     live.host.command("run_draw", draw=prepared["draw"])
     desk = live.hub.audience
     with live.hub.sessions() as session:
-        rounds = recorded_rounds(session, live.hub.event["id"])
-        draws = recorded_draws(session, live.hub.event["id"])
+        rounds = records.judged_questions(session, live.hub.event["id"])
+        draws = records.draws(session, live.hub.event["id"])
     assert [(r.stage, r.match_id, r.question_id) for r in rounds] == [
         (f"match-{live.match_id}", live.match_id, "501"),
         (f"match-{live.match_id}", live.match_id, "502"),
     ]
-    assert [(r.result.answered, r.result.correct) for r in rounds] == [(3, 2), (3, 2)]
+    assert [(r.answered, r.correct) for r in rounds] == [(3, 2), (3, 2)]
     crowd_phones = {phone_of(live.hub.event["id"], f"report-{i:04}") for i in range(3)}
     for r in rounds:
-        assert set(r.result.outcomes) == crowd_phones  # every phone that answered, only those
+        assert set(r.verdicts) == crowd_phones  # every phone that answered, only those
     assert [d.to_dict() for d in draws] == [d.to_dict() for d in desk.draws.values()]
     assert draws[0].drawn and draws[0].verify() == []
