@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from quiz.audience import Draw
 from quiz.engine import Match, MatchRules, command_from_dict
 from quiz.engine.commands import Command
-from quiz.models.audience import AudienceAnswer, AudienceMember, AudienceRound, PrizeDraw
+from quiz.models.audience import AudienceAnswer, AudienceMember, AudienceQuestion, PrizeDraw
 from quiz.models.base import Base
 from quiz.models.live import Match as MatchRow
 from quiz.models.live import MatchLogEntry
@@ -108,20 +108,20 @@ def judged_questions(session: Session, event_id: int) -> list[JudgedQuestion]:
     were asked. Only closed ones count: an open or cancelled question has no verdicts."""
     rows = session.execute(
         select(
-            AudienceRound.id,
-            AudienceRound.stage,
-            AudienceRound.match_id,
-            AudienceRound.question_id,
+            AudienceQuestion.id,
+            AudienceQuestion.stage,
+            AudienceQuestion.match_id,
+            AudienceQuestion.question_id,
             AudienceMember.phone,
             AudienceAnswer.correct,
         )
         .outerjoin(
             AudienceAnswer,
-            (AudienceAnswer.round_id == AudienceRound.id) & AudienceAnswer.correct.is_not(None),
+            (AudienceAnswer.round_id == AudienceQuestion.id) & AudienceAnswer.correct.is_not(None),
         )
         .outerjoin(AudienceMember, AudienceMember.id == AudienceAnswer.member_id)
-        .where(AudienceRound.event_id == event_id, AudienceRound.status == "closed")
-        .order_by(AudienceRound.id, AudienceAnswer.id)
+        .where(AudienceQuestion.event_id == event_id, AudienceQuestion.status == "closed")
+        .order_by(AudienceQuestion.id, AudienceAnswer.id)
     ).all()
     out: dict[int, JudgedQuestion] = {}
     for round_id, stage, match_id, question_id, phone, correct in rows:

@@ -40,11 +40,11 @@ from quiz.audience import (
     Prize,
     RoundResult,
     Scoring,
+    Tally,
     Verdict,
     export_csv,
     export_json,
 )
-from quiz.audience import AudienceRound as Tally
 from quiz.engine import Phase
 from quiz.live import rooms
 from quiz.live.audience_protocol import (

@@ -26,13 +26,12 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz import records
-from quiz.audience import AudienceRound as Tally
-from quiz.audience import Draw, RoundResult, Scoring
+from quiz.audience import Draw, RoundResult, Scoring, Tally
 from quiz.live.concurrency import make_lock
 from quiz.models.audience import (
     AudienceAnswer,
     AudienceMember,
-    AudienceRound,
+    AudienceQuestion,
     AudienceSettings,
     PrizeDraw,
 )
@@ -247,7 +246,7 @@ class AnswerWriter:
 class StoredRound:
     """A round as stored, with its answers in arrival order (member id, choices, at, seq)."""
 
-    row: AudienceRound
+    row: AudienceQuestion
     answers: list[tuple[int, tuple[str, ...], int, int]] = field(default_factory=list)
 
     def replay(self, phone_of_member: dict[int, str], fastest: int) -> Tally:
@@ -298,9 +297,9 @@ class AudienceStore:
             rounds = {
                 row.id: StoredRound(row)
                 for row in session.scalars(
-                    select(AudienceRound)
-                    .where(AudienceRound.event_id == event_id)
-                    .order_by(AudienceRound.id)
+                    select(AudienceQuestion)
+                    .where(AudienceQuestion.event_id == event_id)
+                    .order_by(AudienceQuestion.id)
                 )
             }
             answers = session.execute(
@@ -311,8 +310,8 @@ class AudienceStore:
                     AudienceAnswer.at_ms,
                     AudienceAnswer.seq,
                 )
-                .join(AudienceRound, AudienceAnswer.round_id == AudienceRound.id)
-                .where(AudienceRound.event_id == event_id)
+                .join(AudienceQuestion, AudienceAnswer.round_id == AudienceQuestion.id)
+                .where(AudienceQuestion.event_id == event_id)
                 .order_by(AudienceAnswer.round_id, AudienceAnswer.seq)
             )
             for round_id, member, choices, at_ms, seq in answers:
@@ -353,7 +352,7 @@ class AudienceStore:
         self, event_id: int, stage: str, match_id: int | None, tally: Tally, question_id: str
     ) -> int:
         with self.sessions.begin() as session:
-            row = AudienceRound(
+            row = AudienceQuestion(
                 event_id=event_id,
                 stage=stage,
                 match_id=match_id,
@@ -375,7 +374,7 @@ class AudienceStore:
         """Mark the round closed with the LED's figures: from here on it is counted (a restart
         re-closes it from its answers at ``closed_at_ms``, so the result is the same)."""
         with self.sessions.begin() as session:
-            row = session.get(AudienceRound, round_row)
+            row = session.get(AudienceQuestion, round_row)
             if row is None:
                 raise LookupError(f"audience round {round_row} is not stored")
             row.status, row.closed_at_ms, row.summary = "closed", closed_at_ms, summary
@@ -404,10 +403,10 @@ class AudienceStore:
             return set(
                 session.scalars(
                     select(AudienceAnswer.round_id)
-                    .join(AudienceRound, AudienceAnswer.round_id == AudienceRound.id)
+                    .join(AudienceQuestion, AudienceAnswer.round_id == AudienceQuestion.id)
                     .where(
-                        AudienceRound.event_id == event_id,
-                        AudienceRound.status == "closed",
+                        AudienceQuestion.event_id == event_id,
+                        AudienceQuestion.status == "closed",
                         AudienceAnswer.correct.is_(None),
                     )
                     .distinct()
@@ -417,7 +416,7 @@ class AudienceStore:
     def cancel_round(self, round_row: int) -> None:
         """A round whose question was taken back (undo): kept, but never counted."""
         with self.sessions.begin() as session:
-            row = session.get(AudienceRound, round_row)
+            row = session.get(AudienceQuestion, round_row)
             if row is not None:
                 row.status = "cancelled"
 
@@ -463,7 +462,9 @@ class AudienceStore:
         with self.sessions() as session:
             return list(
                 session.scalars(
-                    select(AudienceRound.question_id).where(AudienceRound.event_id == event_id)
+                    select(AudienceQuestion.question_id).where(
+                        AudienceQuestion.event_id == event_id
+                    )
                 )
             )
 

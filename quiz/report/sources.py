@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from quiz import records
 from quiz.audience import Draw, RoundResult
-from quiz.models.audience import AudienceAnswer, AudienceRound, PrizeDraw
+from quiz.models.audience import AudienceAnswer, AudienceQuestion, PrizeDraw
 from quiz.models.tournament import Tournament as TournamentRow
 from quiz.report.data import Bracket, BracketMatch, DrawSummary, Ranking, Rate
 from quiz.tournament import Format, Tournament
@@ -87,7 +87,7 @@ class StoredRecords:
         """One tally per closed question; None when the event put no question to the audience.
 
         Only judged answers count (a question still open, or cancelled, has no verdicts)."""
-        if not records.has_tables(session, AudienceRound, AudienceAnswer):
+        if not records.has_tables(session, AudienceQuestion, AudienceAnswer):
             return None
         judged = records.judged_questions(session, event_id)
         if not judged:

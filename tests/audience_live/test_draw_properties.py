@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quiz.audience import AudienceRound as Tally
+from quiz.audience import Tally
 from quiz.live.hub import LiveHub
 from quiz.live.protocol import Command, ProtocolError
 from quiz.models.live import QuizEvent

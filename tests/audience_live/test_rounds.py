@@ -274,7 +274,7 @@ def test_counts_reach_the_host_and_led_at_most_ten_times_a_second(
 def test_answers_are_stored_with_their_verdicts(live: Live, connect: Callable[..., TC]) -> None:
     from sqlalchemy import select
 
-    from quiz.models.audience import AudienceAnswer, AudienceRound
+    from quiz.models.audience import AudienceAnswer, AudienceQuestion
 
     crowd = phones(connect, 3, "stored")
     show(live, "501")
@@ -292,7 +292,7 @@ def test_answers_are_stored_with_their_verdicts(live: Live, connect: Callable[..
     with live.hub.sessions() as session:
         rows = session.scalars(select(AudienceAnswer).order_by(AudienceAnswer.seq)).all()
         assert [(r.correct, r.points) for r in rows] == [(True, 1), (False, 0), (True, 1)]
-        stored = session.scalars(select(AudienceRound)).one()
+        stored = session.scalars(select(AudienceQuestion)).one()
         assert stored.status == "closed" and stored.summary["correct"] == 2
         assert stored.stage == f"match-{live.match_id}" and stored.match_id == live.match_id
 

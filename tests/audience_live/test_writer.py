@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from quiz.audience import AudienceRound as Tally
+from quiz.audience import Tally
 from quiz.live.audience_store import AnswerWrite, AnswerWriter, AudienceStore
 from quiz.live.hub import LiveHub
 from quiz.models.audience import AudienceAnswer
