@@ -243,7 +243,7 @@ class AnswerWriter:
 
 
 @dataclass
-class StoredRound:
+class StoredQuestion:
     """A round as stored, with its answers in arrival order (member id, choices, at, seq)."""
 
     row: AudienceQuestion
@@ -276,7 +276,7 @@ class EventRecords:
     settings: dict[str, Any]
     session: dict[str, Any] | None
     members: list[AudienceMember]
-    rounds: list[StoredRound]
+    questions: list[StoredQuestion]
     draws: list[Draw]
 
 
@@ -295,7 +295,7 @@ class AudienceStore:
                 )
             )
             rounds = {
-                row.id: StoredRound(row)
+                row.id: StoredQuestion(row)
                 for row in session.scalars(
                     select(AudienceQuestion)
                     .where(AudienceQuestion.event_id == event_id)
@@ -321,7 +321,7 @@ class AudienceStore:
             settings=dict(settings.settings) if settings else {},
             session=settings.session if settings else None,
             members=members,
-            rounds=list(rounds.values()),
+            questions=list(rounds.values()),
             draws=draws,
         )
 
@@ -475,6 +475,6 @@ __all__ = [
     "AudienceStore",
     "Batch",
     "EventRecords",
-    "StoredRound",
+    "StoredQuestion",
     "phone_of",
 ]

@@ -157,7 +157,16 @@ class LiveHub:
         self._limited: set[str] = set()  # keys being rate limited (logged once per episode)
         self._console_rev = 0
         self.tournament = TournamentDesk(self)  # the event's tournament (两两抢答)
-        self.audience = AudienceDesk(self, self._poke)  # audience play-along and prize draws
+        self.audience = AudienceDesk(
+            self,
+            lambda: self.clients.values(),
+            sessions=sessions,
+            socketio=socketio,
+            async_mode=async_mode,
+            clock=clock,
+            questions=questions,
+            poke=self._poke,
+        )
         self._wake: Any = None
         self._running = False
         # Full garbage collections at quiet moments only (quiz/live/collector.py).

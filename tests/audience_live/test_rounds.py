@@ -210,7 +210,7 @@ def test_a_voided_question_is_published_and_an_undone_one_is_dropped(live: Live)
     assert live.audience.command("answer", round=ref, choices=["C"])["error"]["code"] == (
         "no_round"
     )
-    assert live.hub.audience.ledger.rounds == {"r1": f"match-{live.match_id}"}
+    assert live.hub.audience.audience.ledger.rounds == {"r1": f"match-{live.match_id}"}
 
 
 def test_an_undo_out_of_the_result_does_not_count_the_question_twice(live: Live) -> None:
@@ -226,7 +226,7 @@ def test_an_undo_out_of_the_result_does_not_count_the_question_twice(live: Live)
     assert live.host.host("undo")["ok"]
     assert live.host.last()["match"]["phase"] == "answering"
     assert live.host.host("judge", correct=True)["ok"]
-    assert len(live.hub.audience.ledger.rounds) == 1
+    assert len(live.hub.audience.audience.ledger.rounds) == 1
     assert live.audience.last("audience_you")["score"]["answered"] == 1
 
 
@@ -312,5 +312,8 @@ def test_bad_answers_are_refused_and_change_nothing(live: Live) -> None:
     for args in bad:
         ack = live.audience.command("answer", **args)
         assert ack["error"]["code"] == "invalid", (args, ack)
-    assert live.hub.audience.round is not None and live.hub.audience.round.tally.answered == 0
+    assert (
+        live.hub.audience.audience.current is not None
+        and live.hub.audience.audience.current.tally.answered == 0
+    )
     assert answer(live.audience, ["B"])["ok"]

@@ -100,8 +100,8 @@ def test_a_lost_answer_is_not_counted_and_can_be_sent_again(
     ack = answer(live.audience, ["B"], ref)
     assert ack["error"]["code"] == "internal"
     desk = live.hub.audience
-    assert desk.round is not None and desk.round.tally.answered == 0
+    assert desk.audience.current is not None and desk.audience.current.tally.answered == 0
     monkeypatch.setattr(AnswerWriter, "_write", real)
     # A new command id: the failed one is remembered with its error, like every command.
     assert answer(live.audience, ["B"], ref)["verdict"] == "accepted"
-    assert desk.round.tally.answered == 1 and _stored(live.hub) == 1
+    assert desk.audience.current.tally.answered == 1 and _stored(live.hub) == 1
