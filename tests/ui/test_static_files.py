@@ -38,7 +38,15 @@ def test_the_pages_exist():
     names = {p.name for p in TEMPLATES}
     assert {"base.html", "index.html", "host.html", "display.html", "play.html"} <= names
     # fair.js: the clock sync of fair buzzing (quiz/fair/clock.py's port), loaded by base.html.
-    assert {p.name for p in SCRIPTS} == {"common.js", "fair.js", "host.js", "display.js", "play.js"}
+    # host-tournament.js: the host console's tournament card, loaded by host.html after host.js.
+    assert {p.name for p in SCRIPTS} == {
+        "common.js",
+        "fair.js",
+        "host.js",
+        "host-tournament.js",
+        "display.js",
+        "play.js",
+    }
 
 
 @pytest.mark.parametrize("path", TEMPLATES + SCRIPTS + STYLES, ids=lambda p: p.name)
