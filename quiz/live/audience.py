@@ -32,8 +32,6 @@ from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel
-
 from quiz.audience import AudienceError, ClaimCodes, InvalidName, Nicknames, Scoring
 from quiz.live.audience_draws import PrizeDraws
 from quiz.live.audience_outbox import WALL, AudienceOutbox
@@ -509,7 +507,7 @@ HOST_HANDLERS: dict[str, Callable[[AudienceDesk, Any], dict[str, Any]]] = {
     "export_draws": AudienceDesk.export_draws,
 }
 #: Audience phone commands: (handler, payload model). ``guess`` is ``answer``'s older name.
-PHONE_HANDLERS: dict[str, tuple[Callable[..., dict[str, Any]], type[BaseModel]]] = {
+PHONE_HANDLERS: dict[str, tuple[Callable[..., dict[str, Any]], type[Answer | Nickname]]] = {
     "answer": (AudienceDesk.answer, Answer),
     "guess": (AudienceDesk.answer, Answer),
     "nickname": (AudienceDesk.nickname, Nickname),
