@@ -56,6 +56,11 @@ def log_commands(entries: Sequence[MatchLogEntry]) -> list[tuple[Command, int]]:
     return [(command_from_dict(e.command), e.now_ms) for e in entries]
 
 
+def load_log(session: Session, match_id: int) -> list[tuple[Command, int]]:
+    """A match's stored log, ready to replay (what ``quiz.live.service.load_log`` reads)."""
+    return log_commands(log_entries(session, match_id))
+
+
 def replay(
     session: Session,
     row: MatchRow,
