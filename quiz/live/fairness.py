@@ -40,6 +40,7 @@ from quiz.fair import (
     opening_visible_at,
 )
 from quiz.models.live import MatchLogEntry
+from quiz.records import COMPENSATION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,13 @@ RECEIPT_TYPE = "buzz_receipt"
 SYNC_MEMORY = 16
 #: Receipts sent to the host console with every state (the newest ones).
 RECEIPTS_SHOWN = 12
-#: Key of the match row's ``rules`` JSON holding the switch (not an engine rule).
-COMPENSATION_KEY = "compensation"
 
 
 def split_rules(stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """A match row's rules JSON -> (engine rules, compensation on?)."""
+    """A match row's rules JSON -> (engine rules, compensation on?).
+
+    Kept for ``quiz.live.hub`` until it reads a row with ``quiz.records.match_rules``; the
+    switch's key (``COMPENSATION_KEY``) is defined there, beside the read side."""
     rules = dict(stored)
     on = rules.pop(COMPENSATION_KEY, True)
     return rules, on is not False
