@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from bench.common import Section
 from quiz.db import make_engine, make_session_factory
 from quiz.models.live import Match
-from quiz.ops.export import replay
+from quiz.records import replay
 from tests.conftest import LiveServer, Peer, connect_peer, start_server, stop_server
 from tests.reliability.harness import STABLE_KEYS, Cast, start_cast
 from tests.reliability.payloads import Raw, encode_event, refusal_ok, shots
@@ -177,7 +177,7 @@ def _log_check(server: LiveServer, cast: Cast) -> tuple[int, bool]:
             row = session.get(Match, cast.match_id)
             assert row is not None
             entries = list(row.log)
-            replayed = replay(row, entries).snapshot()
+            replayed = replay(session, row, entries=entries).snapshot()
     finally:
         engine.dispose()
     final = cast.host.last()["match"]

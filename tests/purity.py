@@ -29,6 +29,25 @@ def imports(tree: ast.AST) -> set[str]:
     return names
 
 
+def assert_module_pure(
+    path: Path, internal: tuple[str, ...], allowed_stdlib: frozenset[str]
+) -> None:
+    """``path`` has a docstring, imports only stdlib (minus clocks and I/O) or ``internal``
+    modules, and calls no I/O builtin."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), f"{path.name} has no module docstring"
+    for name in imports(tree):
+        top = name.split(".")[0]
+        if name.startswith(internal) or top == "__future__":
+            continue
+        assert top in sys.stdlib_module_names, f"{path.name} imports non-stdlib {name}"
+        forbidden = top in FORBIDDEN and top not in allowed_stdlib
+        assert not forbidden, f"{path.name} imports {name} (clock or I/O)"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            assert node.func.id not in FORBIDDEN_CALLS, f"{path.name} calls {node.func.id}"
+
+
 def assert_pure(
     package: str,
     allowed_internal: tuple[str, ...] = (),
@@ -41,15 +60,4 @@ def assert_pure(
     assert len(files) >= min_files
     internal = (f"quiz.{package}", *allowed_internal)
     for path in files:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        assert ast.get_docstring(tree), f"{path.name} has no module docstring"
-        for name in imports(tree):
-            top = name.split(".")[0]
-            if name.startswith(internal) or top == "__future__":
-                continue
-            assert top in sys.stdlib_module_names, f"{path.name} imports non-stdlib {name}"
-            forbidden = top in FORBIDDEN and top not in allowed_stdlib
-            assert not forbidden, f"{path.name} imports {name} (clock or I/O)"
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id not in FORBIDDEN_CALLS, f"{path.name} calls {node.func.id}"
+        assert_module_pure(path, internal, allowed_stdlib)

@@ -6,7 +6,7 @@ of these classes locks: the server serialises access per event. ``docs/audience.
 the rules, the scoring formula and how a draw's fairness is checked.
 
     nick = Nicknames(); nick.issue(phone)                      # 护网卫士-0427
-    q = AudienceRound("m1-q3", ("A", "B", "C", "D"), {"B"}, opened_at_ms=now, duration_ms=10_000)
+    q = Tally("m1-q3", ("A", "B", "C", "D"), {"B"}, opened_at_ms=now, duration_ms=10_000)
     q.answer(phone, "B", at_ms)                                # Verdict.ACCEPTED
     ledger.add(q.close(at_ms), stage="match-1")
     ledger.leaderboard(); ledger.rank_of(phone)
@@ -15,10 +15,10 @@ the rules, the scoring formula and how a draw's fairness is checked.
 """
 
 from quiz.audience.answers import (
-    AudienceRound,
     Outcome,
     RoundResult,
     Scoring,
+    Tally,
     Verdict,
     speed_points,
 )
@@ -40,7 +40,6 @@ __all__ = [
     "NICKNAME_MAX",
     "PREFIXES",
     "AudienceError",
-    "AudienceRound",
     "ClaimCodes",
     "Draw",
     "Eligibility",
@@ -54,6 +53,7 @@ __all__ = [
     "RoundResult",
     "Row",
     "Scoring",
+    "Tally",
     "Verdict",
     "Winner",
     "clean_name",

@@ -1,6 +1,6 @@
 """Audience play-along for one choice or true/false question: taking answers, closing, scoring.
 
-``AudienceRound.answer`` is O(1) and never raises for a phone's bad luck: it returns a
+``Tally.answer`` is O(1) and never raises for a phone's bad luck: it returns a
 ``Verdict`` the phone is told (accepted, or refused with a reason). ``close`` is one pass
 over the answers and builds everything the LED and the phones need.
 
@@ -104,7 +104,7 @@ class RoundResult:
         }
 
 
-class AudienceRound:
+class Tally:
     """The audience's answers to one question, from opening until judged.
 
     ``options`` are the choice letters shown (e.g. ``("A", "B", "C", "D")``; a true/false

@@ -51,7 +51,7 @@ class Row:
 
 
 class Ledger:
-    """Not thread-safe: the caller serialises access (as for ``AudienceRound``)."""
+    """Not thread-safe: the caller serialises access (as for ``Tally``)."""
 
     def __init__(self) -> None:
         self._scores: dict[str, PhoneScore] = {}

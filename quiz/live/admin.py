@@ -50,10 +50,10 @@ from quiz.models.live import (
     Contestant,
     QuizEvent,
     Seat,
-    clean_text,
     utcnow,
 )
 from quiz.models.live import Match as MatchRow
+from quiz.text import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,8 @@
 phones' and the host's audience commands, checked into typed values, and the event names the
 server sends.
 
-Command *types* are listed in ``quiz.live.protocol`` (``AUDIENCE_COMMANDS``,
-``HOST_AUDIENCE_COMMANDS``) with every other type, so unknown ones are refused in one place;
-their arguments are checked here, like ``ADMIN_MODELS`` does for the admin commands.
+Command *types* are routed by the one table ``quiz.live.routes.ROUTES``, which names the
+payload model of each row; the audience commands' models are defined here.
 """
 
 from __future__ import annotations
@@ -91,30 +90,12 @@ class ExportDraws(_Strict):
     include_codes: StrictBool = True
 
 
-class NoArgs(_Strict):
-    pass
-
-
-HOST_MODELS: dict[str, type[_Strict]] = {
-    "audience_settings": AudienceSettingsArgs,
-    "approve_nickname": ApproveNickname,
-    "audience_start": StartQuiz,
-    "audience_next": NextQuestion,
-    "audience_close": NoArgs,
-    "audience_stop": NoArgs,
-    "audience_screen": Screen,
-    "prepare_draw": PrepareDraw,
-    "run_draw": RunDraw,
-    "export_draws": ExportDraws,
-}
-
 __all__ = [
     "EVENT_ADMIN",
     "EVENT_COUNT",
     "EVENT_ROUND",
     "EVENT_SCREEN",
     "EVENT_YOU",
-    "HOST_MODELS",
     "SCREENS",
     "Answer",
     "Nickname",

@@ -18,20 +18,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.audience import AudienceRound as Tally
-from quiz.audience import Draw, RoundResult, Scoring
+from quiz import records
+from quiz.audience import Draw, RoundResult, Scoring, Tally
 from quiz.live.concurrency import make_lock
 from quiz.models.audience import (
     AudienceAnswer,
     AudienceMember,
-    AudienceRound,
+    AudienceQuestion,
     AudienceSettings,
     PrizeDraw,
 )
@@ -243,10 +243,10 @@ class AnswerWriter:
 
 
 @dataclass
-class StoredRound:
+class StoredQuestion:
     """A round as stored, with its answers in arrival order (member id, choices, at, seq)."""
 
-    row: AudienceRound
+    row: AudienceQuestion
     answers: list[tuple[int, tuple[str, ...], int, int]] = field(default_factory=list)
 
     def replay(self, phone_of_member: dict[int, str], fastest: int) -> Tally:
@@ -276,7 +276,7 @@ class EventRecords:
     settings: dict[str, Any]
     session: dict[str, Any] | None
     members: list[AudienceMember]
-    rounds: list[StoredRound]
+    questions: list[StoredQuestion]
     draws: list[Draw]
 
 
@@ -295,11 +295,11 @@ class AudienceStore:
                 )
             )
             rounds = {
-                row.id: StoredRound(row)
+                row.id: StoredQuestion(row)
                 for row in session.scalars(
-                    select(AudienceRound)
-                    .where(AudienceRound.event_id == event_id)
-                    .order_by(AudienceRound.id)
+                    select(AudienceQuestion)
+                    .where(AudienceQuestion.event_id == event_id)
+                    .order_by(AudienceQuestion.id)
                 )
             }
             answers = session.execute(
@@ -310,18 +310,18 @@ class AudienceStore:
                     AudienceAnswer.at_ms,
                     AudienceAnswer.seq,
                 )
-                .join(AudienceRound, AudienceAnswer.round_id == AudienceRound.id)
-                .where(AudienceRound.event_id == event_id)
+                .join(AudienceQuestion, AudienceAnswer.round_id == AudienceQuestion.id)
+                .where(AudienceQuestion.event_id == event_id)
                 .order_by(AudienceAnswer.round_id, AudienceAnswer.seq)
             )
             for round_id, member, choices, at_ms, seq in answers:
                 rounds[round_id].answers.append((member, tuple(choices), at_ms, seq))
-            draws = [Draw.from_dict(row.record) for row in _draw_rows(session, event_id)]
+            draws = records.draws(session, event_id)
         return EventRecords(
             settings=dict(settings.settings) if settings else {},
             session=settings.session if settings else None,
             members=members,
-            rounds=list(rounds.values()),
+            questions=list(rounds.values()),
             draws=draws,
         )
 
@@ -352,7 +352,7 @@ class AudienceStore:
         self, event_id: int, stage: str, match_id: int | None, tally: Tally, question_id: str
     ) -> int:
         with self.sessions.begin() as session:
-            row = AudienceRound(
+            row = AudienceQuestion(
                 event_id=event_id,
                 stage=stage,
                 match_id=match_id,
@@ -374,7 +374,7 @@ class AudienceStore:
         """Mark the round closed with the LED's figures: from here on it is counted (a restart
         re-closes it from its answers at ``closed_at_ms``, so the result is the same)."""
         with self.sessions.begin() as session:
-            row = session.get(AudienceRound, round_row)
+            row = session.get(AudienceQuestion, round_row)
             if row is None:
                 raise LookupError(f"audience round {round_row} is not stored")
             row.status, row.closed_at_ms, row.summary = "closed", closed_at_ms, summary
@@ -403,10 +403,10 @@ class AudienceStore:
             return set(
                 session.scalars(
                     select(AudienceAnswer.round_id)
-                    .join(AudienceRound, AudienceAnswer.round_id == AudienceRound.id)
+                    .join(AudienceQuestion, AudienceAnswer.round_id == AudienceQuestion.id)
                     .where(
-                        AudienceRound.event_id == event_id,
-                        AudienceRound.status == "closed",
+                        AudienceQuestion.event_id == event_id,
+                        AudienceQuestion.status == "closed",
                         AudienceAnswer.correct.is_(None),
                     )
                     .distinct()
@@ -416,7 +416,7 @@ class AudienceStore:
     def cancel_round(self, round_row: int) -> None:
         """A round whose question was taken back (undo): kept, but never counted."""
         with self.sessions.begin() as session:
-            row = session.get(AudienceRound, round_row)
+            row = session.get(AudienceQuestion, round_row)
             if row is not None:
                 row.status = "cancelled"
 
@@ -462,56 +462,11 @@ class AudienceStore:
         with self.sessions() as session:
             return list(
                 session.scalars(
-                    select(AudienceRound.question_id).where(AudienceRound.event_id == event_id)
+                    select(AudienceQuestion.question_id).where(
+                        AudienceQuestion.event_id == event_id
+                    )
                 )
             )
-
-
-def _draw_rows(session: Session, event_id: int) -> Sequence[PrizeDraw]:
-    return session.scalars(
-        select(PrizeDraw).where(PrizeDraw.event_id == event_id).order_by(PrizeDraw.id)
-    ).all()
-
-
-# --- for the event report ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedRound:
-    """One closed audience round as the report reads it: which match (None for an
-    audience-only round), which question version, and the full result (every phone's
-    outcome, ``share_correct``, ``distribution``)."""
-
-    stage: str
-    match_id: int | None
-    question_id: str
-    result: RoundResult
-
-
-def recorded_rounds(session: Session, event_id: int, fastest: int = 10) -> list[RecordedRound]:
-    """Every counted (closed) audience round of an event, in the order they were asked."""
-    members = {
-        m.id: m.phone
-        for m in session.scalars(select(AudienceMember).where(AudienceMember.event_id == event_id))
-    }
-    out = []
-    for row in session.scalars(
-        select(AudienceRound)
-        .where(AudienceRound.event_id == event_id, AudienceRound.status == "closed")
-        .order_by(AudienceRound.id)
-    ):
-        stored = StoredRound(
-            row, [(a.member_id, tuple(a.choices), a.at_ms, a.seq) for a in row.answers]
-        )
-        result = stored.replay(members, fastest).result
-        assert result is not None  # closed rows replay to a closed tally
-        out.append(RecordedRound(row.stage, row.match_id, row.question_id, result))
-    return out
-
-
-def recorded_draws(session: Session, event_id: int) -> list[Draw]:
-    """Every prize draw of an event (prepared or drawn), restored and verified."""
-    return [Draw.from_dict(row.record) for row in _draw_rows(session, event_id)]
 
 
 __all__ = [
@@ -520,9 +475,6 @@ __all__ = [
     "AudienceStore",
     "Batch",
     "EventRecords",
-    "RecordedRound",
-    "StoredRound",
+    "StoredQuestion",
     "phone_of",
-    "recorded_draws",
-    "recorded_rounds",
 ]

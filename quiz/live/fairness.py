@@ -48,15 +48,6 @@ RECEIPT_TYPE = "buzz_receipt"
 SYNC_MEMORY = 16
 #: Receipts sent to the host console with every state (the newest ones).
 RECEIPTS_SHOWN = 12
-#: Key of the match row's ``rules`` JSON holding the switch (not an engine rule).
-COMPENSATION_KEY = "compensation"
-
-
-def split_rules(stored: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """A match row's rules JSON -> (engine rules, compensation on?)."""
-    rules = dict(stored)
-    on = rules.pop(COMPENSATION_KEY, True)
-    return rules, on is not False
 
 
 def compensating(compensation: bool, rules: MatchRules) -> bool:

@@ -138,7 +138,16 @@ class LiveHub:
         )
         self.play = Play(self.matches, questions, self.fair, self.apply)
         self.ticker = Ticker(socketio, self.tick)
-        self.audience = AudienceDesk(self, self.ticker.poke)  # audience play-along, prize draws
+        self.audience = AudienceDesk(  # audience play-along, prize draws
+            self.matches,
+            lambda: self.connections,
+            sessions=sessions,
+            socketio=socketio,
+            async_mode=async_mode,
+            clock=clock,
+            questions=questions,
+            poke=self.ticker.poke,
+        )
         #: The owner of each route's handler (quiz/live/routes.py).
         self.desks: dict[type, object] = {
             Play: self.play,

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.engine import Match, MatchRules
+from quiz import records
+from quiz.engine import Match
 from quiz.live.concurrency import make_lock
 from quiz.live.fairness import FairMatch, restore
-from quiz.live.fairness import split_rules as split_fair_rules
 from quiz.live.protocol import ProtocolError
 from quiz.live.questions import QuestionSource
-from quiz.live.service import SIDE_COLOURS, MatchService, load_log, material_seq
+from quiz.live.service import SIDE_COLOURS, MatchService, material_seq
 from quiz.models.live import Match as MatchRow
 from quiz.models.live import MatchLogEntry, QuizEvent, Seat
 
@@ -93,7 +93,7 @@ class MatchRegistry:
             for match in live:
                 try:
                     service = self.service_for(session, match)
-                    service.engine = Match.replay(service.rules, load_log(session, match.id))
+                    service.engine = records.replay(session, match, rules=service.rules)
                     service.fair = restore(session, match.id, service.fair.compensation)
                 except Exception:
                     # Leave the log untouched for inspection rather than guessing a repair.
@@ -151,8 +151,7 @@ class MatchRegistry:
                 MatchRow.event_id == row.event_id, MatchRow.id <= row.id
             )
         )
-        engine_rules, compensation = split_fair_rules(row.rules)
-        rules = MatchRules.from_dict(engine_rules)
+        rules, compensation = records.match_rules(row)
         sides = {
             side: {"name": c.name, "colour": SIDE_COLOURS[side], "contestant_id": c.id}
             for side, c in (("red", row.red), ("blue", row.blue))

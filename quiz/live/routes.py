@@ -21,6 +21,18 @@ from pydantic import BaseModel
 
 from quiz.live.admin import Admin
 from quiz.live.audience import AudienceDesk
+from quiz.live.audience_protocol import (
+    Answer,
+    ApproveNickname,
+    AudienceSettingsArgs,
+    ExportDraws,
+    NextQuestion,
+    Nickname,
+    PrepareDraw,
+    RunDraw,
+    Screen,
+    StartQuiz,
+)
 from quiz.live.connections import Call
 from quiz.live.play import Play
 from quiz.live.protocol import (
@@ -36,6 +48,7 @@ from quiz.live.protocol import (
     PairingRef,
     StartNextMatch,
     Takeover,
+    validate_args,
 )
 from quiz.live.tournament import TournamentDesk
 
@@ -53,14 +66,17 @@ class Route:
     locked: bool = False
 
 
-def audience_host_command(desk: AudienceDesk, call: Call) -> dict[str, Any]:
-    """The audience desk validates and runs its host commands (quiz/live/audience_protocol.py)."""
-    return desk.host_command(call.cmd)
+def audience_answer(desk: AudienceDesk, call: Call) -> dict[str, Any]:
+    """An audience phone's answer (``guess`` is its older name). The socket must be an audience
+    phone before its arguments are read."""
+    desk.phone(call.client)
+    return desk.answer(call.client, validate_args(Answer, call.cmd.args), call.received_ms)
 
 
-def audience_phone_command(desk: AudienceDesk, call: Call) -> dict[str, Any]:
-    """An audience phone's answer or nickname."""
-    return desk.phone_command(call.client, call.cmd, call.received_ms)
+def audience_nickname(desk: AudienceDesk, call: Call) -> dict[str, Any]:
+    """An audience phone asks for a nickname (shown once the host approves it)."""
+    desk.phone(call.client)
+    return desk.nickname(call.client, validate_args(Nickname, call.cmd.args), call.received_ms)
 
 
 ROUTES: dict[str, Route] = {
@@ -105,17 +121,19 @@ ROUTES: dict[str, Route] = {
     ),
     "undo_tournament": Route(HOST, NoArgs, TournamentDesk.undo, TournamentDesk, locked=True),
     # Audience play-along and prize draws (§14): host commands, then the phones'.
-    "audience_settings": Route(HOST, None, audience_host_command, AudienceDesk),
-    "approve_nickname": Route(HOST, None, audience_host_command, AudienceDesk),
-    "audience_start": Route(HOST, None, audience_host_command, AudienceDesk),
-    "audience_next": Route(HOST, None, audience_host_command, AudienceDesk),
-    "audience_close": Route(HOST, None, audience_host_command, AudienceDesk),
-    "audience_stop": Route(HOST, None, audience_host_command, AudienceDesk),
-    "audience_screen": Route(HOST, None, audience_host_command, AudienceDesk),
-    "prepare_draw": Route(HOST, None, audience_host_command, AudienceDesk),
-    "run_draw": Route(HOST, None, audience_host_command, AudienceDesk),
-    "export_draws": Route(HOST, None, audience_host_command, AudienceDesk),
-    "answer": Route(AUDIENCE, None, audience_phone_command, AudienceDesk),
-    "guess": Route(AUDIENCE, None, audience_phone_command, AudienceDesk),  # answer's older name
-    "nickname": Route(AUDIENCE, None, audience_phone_command, AudienceDesk),
+    "audience_settings": Route(
+        HOST, AudienceSettingsArgs, AudienceDesk.audience_settings, AudienceDesk
+    ),
+    "approve_nickname": Route(HOST, ApproveNickname, AudienceDesk.approve_nickname, AudienceDesk),
+    "audience_start": Route(HOST, StartQuiz, AudienceDesk.audience_start, AudienceDesk),
+    "audience_next": Route(HOST, NextQuestion, AudienceDesk.audience_next, AudienceDesk),
+    "audience_close": Route(HOST, NoArgs, AudienceDesk.audience_close, AudienceDesk),
+    "audience_stop": Route(HOST, NoArgs, AudienceDesk.audience_stop, AudienceDesk),
+    "audience_screen": Route(HOST, Screen, AudienceDesk.audience_screen, AudienceDesk),
+    "prepare_draw": Route(HOST, PrepareDraw, AudienceDesk.prepare_draw, AudienceDesk),
+    "run_draw": Route(HOST, RunDraw, AudienceDesk.run_draw, AudienceDesk),
+    "export_draws": Route(HOST, ExportDraws, AudienceDesk.export_draws, AudienceDesk),
+    "answer": Route(AUDIENCE, None, audience_answer, AudienceDesk),
+    "guess": Route(AUDIENCE, None, audience_answer, AudienceDesk),  # answer's older name
+    "nickname": Route(AUDIENCE, None, audience_nickname, AudienceDesk),
 }

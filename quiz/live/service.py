@@ -20,7 +20,6 @@ from quiz.engine import (
     Match,
     MatchRules,
     Phase,
-    command_from_dict,
     command_to_dict,
     event_to_dict,
 )
@@ -266,20 +265,10 @@ def material_seq(session: Session, match_id: int) -> int:
     return 0
 
 
-def load_log(session: Session, match_id: int) -> list[tuple[C.Command, int]]:
-    rows = session.scalars(
-        select(MatchLogEntry)
-        .where(MatchLogEntry.match_id == match_id)
-        .order_by(MatchLogEntry.index)
-    )
-    return [(command_from_dict(row.command), row.now_ms) for row in rows]
-
-
 __all__ = [
     "IMMATERIAL_EVENTS",
     "SIDE_COLOURS",
     "MatchService",
-    "load_log",
     "material_seq",
     "pick_moment",
 ]

@@ -30,12 +30,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from quiz import records
 from quiz.engine import Match, MatchRules, Phase, Side, Termination
 from quiz.live.concurrency import make_lock
 from quiz.live.matches import MatchRegistry
 from quiz.live.protocol import CreateMatch, MatchRef, ProtocolError
 from quiz.live.questions import validate_filter
-from quiz.live.service import MatchService, load_log
+from quiz.live.service import MatchService
 from quiz.live.tournament_view import result_dict, tournament_view
 from quiz.models.live import Contestant, utcnow
 from quiz.models.live import Match as MatchRow
@@ -231,8 +232,7 @@ class TournamentDesk:
         ):
             return stored  # the summary agrees: no need to replay the log
         try:
-            rules = self.matches.service_for(session, match).rules
-            return engine_result(Match.replay(rules, load_log(session, match.id)))
+            return engine_result(records.replay(session, match))
         except Exception:
             log.exception("match %s could not be replayed for its tournament result", match.id)
             return stored

@@ -17,7 +17,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from quiz.bank.sheet import read_cells
-from quiz.models.live import NAME_MAX, clean_text
+from quiz.models.live import NAME_MAX
+from quiz.text import clean_text
 
 #: Well under the server's request limit (``Config.MAX_CONTENT_LENGTH``, 64 KiB): a list of a
 #: few hundred names is a few KiB as CSV and about 10 KiB as .xlsx.

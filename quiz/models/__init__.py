@@ -3,7 +3,7 @@
 from quiz.models.audience import (
     AudienceAnswer,
     AudienceMember,
-    AudienceRound,
+    AudienceQuestion,
     AudienceSettings,
     PrizeDraw,
 )
@@ -15,7 +15,7 @@ from quiz.models.tournament import Tournament, TournamentMatch
 __all__ = [
     "AudienceAnswer",
     "AudienceMember",
-    "AudienceRound",
+    "AudienceQuestion",
     "AudienceSettings",
     "Base",
     "Contestant",

@@ -71,7 +71,7 @@ class AudienceMember(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class AudienceRound(Base):
+class AudienceQuestion(Base):
     """One question put to the audience: during a match (``match_id``) or in an audience-only
     round. ``stage`` is what prize eligibility can name: ``match-<id>`` or ``quiz-<n>``.
 
@@ -123,7 +123,7 @@ class AudienceAnswer(Base):
     correct: Mapped[bool | None] = mapped_column(Boolean, default=None)
     points: Mapped[int | None] = mapped_column(Integer, default=None)
 
-    round: Mapped[AudienceRound] = relationship(back_populates="answers")
+    round: Mapped[AudienceQuestion] = relationship(back_populates="answers")
     member: Mapped[AudienceMember] = relationship()
 
 

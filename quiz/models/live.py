@@ -8,7 +8,6 @@ bookkeeping around that log.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quiz.models.base import Base
 
+# Re-exported for quiz.live.hub and quiz.live.tournament_import until they import quiz.text.
+
 TITLE_MAX = 80
 NAME_MAX = 40
 DEVICE_MAX = 64
@@ -39,27 +40,6 @@ MATCH_STATUSES = ("pending", "live", "finished", "aborted")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def clean_text(value: str, max_length: int) -> str:
-    """Strip control and format characters, collapse whitespace, enforce a length limit.
-
-    Raises ``ValueError`` for an empty or too long result, so a bad name is refused with a
-    clear message instead of being silently cut.
-    """
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    kept = "".join(
-        " " if ch.isspace() else ch
-        for ch in unicodedata.normalize("NFC", value)
-        if ch.isspace() or unicodedata.category(ch)[0] != "C"
-    )
-    text = " ".join(kept.split())
-    if not text:
-        raise ValueError("must not be empty")
-    if len(text) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return text
 
 
 class QuizEvent(Base):

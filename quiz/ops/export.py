@@ -14,7 +14,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quiz.engine import Match as Engine
-from quiz.engine import MatchRules, command_from_dict
-from quiz.live.fairness import load_receipts, split_rules
+from quiz import records
+from quiz.live.fairness import load_receipts
 from quiz.models.bank import QuestionVersion
 from quiz.models.live import Contestant, Match, MatchLogEntry, QuizEvent
 
@@ -105,12 +104,8 @@ def _match(
     tables: dict[str, list[dict[str, Any]]],
     versions: dict[str, QuestionVersion | None],
 ) -> None:
-    entries = session.scalars(
-        select(MatchLogEntry)
-        .where(MatchLogEntry.match_id == match.id)
-        .order_by(MatchLogEntry.index)
-    ).all()
-    replay = _replay(match, entries)
+    entries = records.log_entries(session, match.id)
+    replay = _replay(session, match, entries)
     tables["matches"].append(
         {
             "event_id": match.event_id,
@@ -171,18 +166,9 @@ def _match(
         tables["receipts"].append({"match_id": match.id, **receipt.to_dict()})
 
 
-def replay(match: Match, entries: Iterable[MatchLogEntry]) -> Engine:
-    """The match rebuilt from its log entries (the source of truth); raises if it no longer
-    replays."""
-    rules, _compensation = split_rules(match.rules or {})
-    return Engine.replay(
-        MatchRules.from_dict(rules), [(command_from_dict(e.command), e.now_ms) for e in entries]
-    )
-
-
-def _replay(match: Match, entries: Iterable[MatchLogEntry]) -> dict[str, Any]:
+def _replay(session: Session, match: Match, entries: Sequence[MatchLogEntry]) -> dict[str, Any]:
     try:
-        snap = replay(match, entries).snapshot()
+        snap = records.replay(session, match, entries=entries).snapshot()
     except Exception as exc:  # a log that no longer replays is reported, not hidden
         return {"error": f"{type(exc).__name__}: {exc}"[:200]}
     return {"phase": snap["phase"], "score": snap["score"], "outcome": snap["outcome"]}
@@ -296,4 +282,4 @@ def _atomic(path: Path, text: str, encoding: str) -> None:
         raise
 
 
-__all__ = ["FORMAT", "TABLES", "ExportError", "collect", "replay", "to_csv", "to_json", "write"]
+__all__ = ["FORMAT", "TABLES", "ExportError", "collect", "to_csv", "to_json", "write"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
@@ -24,13 +24,14 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quiz import records
 from quiz.audience import AudienceError
 from quiz.bank.schema import CATEGORIES
-from quiz.engine import IllegalCommand, Match, MatchRules, MatchState, Side, command_from_dict
+from quiz.engine import IllegalCommand, MatchState, Side
 from quiz.engine.state import Attempt
 from quiz.live.questions import QuestionSource
 from quiz.models.bank import QuestionVersion
-from quiz.models.live import Contestant, MatchLogEntry, QuizEvent
+from quiz.models.live import Contestant, QuizEvent
 from quiz.models.live import Match as MatchRow
 from quiz.report.data import (
     MIN_SAMPLE,
@@ -159,24 +160,9 @@ class _Replayed:
     error: str | None
 
 
-ENGINE_RULES = frozenset(f.name for f in fields(MatchRules))
-
-
-def engine_rules(stored: object) -> dict[str, object]:
-    """The engine's part of a match row's ``rules``: the server keeps its own switches there
-    too (such as fair-buzzing compensation), which the engine does not take."""
-    if not isinstance(stored, dict):
-        return {}
-    return {k: v for k, v in stored.items() if k in ENGINE_RULES}
-
-
 def _replay(session: Session, row: MatchRow, number: int) -> _Replayed:
-    entries = session.scalars(
-        select(MatchLogEntry).where(MatchLogEntry.match_id == row.id).order_by(MatchLogEntry.index)
-    ).all()
     try:
-        rules = MatchRules.from_dict(engine_rules(row.rules))
-        match = Match.replay(rules, [(command_from_dict(e.command), e.now_ms) for e in entries])
+        match = records.replay(session, row)
     except (IllegalCommand, ValueError, TypeError, KeyError) as exc:
         return _Replayed(row, number, None, (), f"{type(exc).__name__}: {exc}"[:200])
     return _Replayed(row, number, match.state, _asked(match.state), None)

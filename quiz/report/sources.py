@@ -4,31 +4,27 @@ bracket and prize draws.
 :class:`StoredRecords` reads what the server stores: closed audience rounds with their judged
 answers (``audience_round``, ``audience_answer``), prize draws (``prize_draw``, the
 ``quiz.audience.Draw`` record) and the event's newest tournament (``tournament``, the
-``quiz.tournament.Tournament`` state). It reads those tables with plain SQL on the columns
-their models document, and only once they exist: a database from before the audience or
-tournament migrations gives ``None``, which the report prints as "none recorded" rather than
-as zeros. Another :class:`Supplements` can stand in (tests, or a server holding more in
-memory); everything below turns the domain objects into report rows.
+``quiz.tournament.Tournament`` state). It reads them through :mod:`quiz.records`, the one
+read side on the typed models, and only once the tables exist: a database from before the
+audience or tournament migrations gives ``None``, which the report prints as "none recorded"
+rather than as zeros. Another :class:`Supplements` can stand in (tests, or a server holding
+more in memory); everything below turns the domain objects into report rows.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from quiz import records
 from quiz.audience import Draw, RoundResult
+from quiz.models.audience import AudienceAnswer, AudienceQuestion, PrizeDraw
+from quiz.models.tournament import Tournament as TournamentRow
 from quiz.report.data import Bracket, BracketMatch, DrawSummary, Ranking, Rate
 from quiz.tournament import Format, Tournament
-
-TOURNAMENT_TABLE = "tournament"
-ROUND_TABLE = "audience_round"
-ANSWER_TABLE = "audience_answer"
-DRAW_TABLE = "prize_draw"
 
 
 @dataclass(frozen=True)
@@ -84,72 +80,39 @@ class NoneRecorded:
         return None
 
 
-def _json(value: Any) -> Any:
-    # SQLite hands JSON back as text, PostgreSQL as a decoded object.
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
 class StoredRecords:
-    """What the server stores in the database (see the module docstring)."""
-
-    def _has(self, session: Session, *tables: str) -> bool:
-        found = inspect(session.get_bind())
-        return all(found.has_table(t) for t in tables)
+    """What the server stores in the database, read through :mod:`quiz.records`."""
 
     def audience(self, session: Session, event_id: int) -> Sequence[AudienceTally] | None:
-        """One tally per closed round; None when the event put no question to the audience.
+        """One tally per closed question; None when the event put no question to the audience.
 
-        Only judged answers count (a round still open, or cancelled, has no verdicts)."""
-        if not self._has(session, ROUND_TABLE, ANSWER_TABLE):
+        Only judged answers count (a question still open, or cancelled, has no verdicts)."""
+        if not records.has_tables(session, AudienceQuestion, AudienceAnswer):
             return None
-        rows = session.execute(
-            text(
-                f"SELECT r.id, r.match_id, r.question_id, a.member_id, a.correct "
-                f"FROM {ROUND_TABLE} r LEFT JOIN {ANSWER_TABLE} a "
-                "ON a.round_id = r.id AND a.correct IS NOT NULL "
-                "WHERE r.event_id = :event AND r.status = 'closed' ORDER BY r.id"
-            ),
-            {"event": event_id},
-        ).all()
-        rounds: dict[int, tuple[int | None, str, list[tuple[int, bool]]]] = {}
-        for round_id, match_id, question_id, member_id, correct in rows:
-            entry = rounds.setdefault(round_id, (match_id, str(question_id), []))
-            if member_id is not None:
-                entry[2].append((int(member_id), bool(correct)))
-        if not rounds:
+        judged = records.judged_questions(session, event_id)
+        if not judged:
             return None
         return [
             AudienceTally(
-                match_id=None if match_id is None else int(match_id),
-                question_id=question_id,
-                answered=len(answers),
-                correct=sum(1 for _, right in answers if right),
-                phones=frozenset(str(member) for member, _ in answers),
+                match_id=q.match_id,
+                question_id=q.question_id,
+                answered=q.answered,
+                correct=q.correct,
+                phones=frozenset(q.verdicts),
             )
-            for match_id, question_id, answers in rounds.values()
+            for q in judged
         ]
 
     def tournament(self, session: Session, event_id: int) -> Tournament | None:
-        if not self._has(session, TOURNAMENT_TABLE):
+        if not records.has_tables(session, TournamentRow):
             return None
-        state = session.execute(
-            text(
-                f"SELECT state FROM {TOURNAMENT_TABLE} WHERE event_id = :event "
-                "ORDER BY id DESC LIMIT 1"
-            ),
-            {"event": event_id},
-        ).scalar()
-        return None if state is None else Tournament.from_dict(_json(state))
+        return records.tournament(session, event_id)
 
     def draws(self, session: Session, event_id: int) -> Sequence[Draw] | None:
         """Every draw prepared at the event, drawn or not (an empty list: none was held)."""
-        if not self._has(session, DRAW_TABLE):
+        if not records.has_tables(session, PrizeDraw):
             return None
-        records = session.execute(
-            text(f"SELECT record FROM {DRAW_TABLE} WHERE event_id = :event ORDER BY id"),
-            {"event": event_id},
-        ).scalars()
-        return [Draw.from_dict(_json(record)) for record in records]
+        return records.draws(session, event_id)
 
 
 def bracket_of(tournament: Tournament) -> Bracket:

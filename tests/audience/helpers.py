@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quiz.audience import AudienceRound, Ledger, Scoring
+from quiz.audience import Ledger, Scoring, Tally
 
 
 def judged(
@@ -16,7 +16,7 @@ def judged(
     scoring: Scoring = Scoring.COUNT,
 ) -> None:
     """Ask one question, take ``answers`` (phone -> option, one ms apart), judge, count."""
-    q = AudienceRound(round_id, ("A", "B", "C", "D"), {key}, 0, 10_000, scoring=scoring)
+    q = Tally(round_id, ("A", "B", "C", "D"), {key}, 0, 10_000, scoring=scoring)
     for t, (phone, choice) in enumerate(answers.items()):
         q.answer(phone, choice, t)
     ledger.add(q.close(10_000), stage)

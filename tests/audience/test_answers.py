@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quiz.audience import AudienceError, AudienceRound, Scoring, Verdict, speed_points
+from quiz.audience import AudienceError, Scoring, Tally, Verdict, speed_points
 
 OPTIONS = ("A", "B", "C", "D")
 
 
-def round_(**kw: object) -> AudienceRound:
+def round_(**kw: object) -> Tally:
     args: dict[str, object] = {"opened_at_ms": 1_000, "duration_ms": 10_000}
     args.update(kw)
-    return AudienceRound("q1", OPTIONS, {"B"}, **args)  # type: ignore[arg-type]
+    return Tally("q1", OPTIONS, {"B"}, **args)  # type: ignore[arg-type]
 
 
 def test_first_answer_wins_unless_changing_is_allowed() -> None:
@@ -46,7 +46,7 @@ def test_late_closed_and_invalid_answers_are_refused_with_a_reason() -> None:
 
 
 def test_multiple_answer_question_needs_the_exact_set() -> None:
-    q = AudienceRound("q2", OPTIONS, {"A", "C"}, 0, 10_000)
+    q = Tally("q2", OPTIONS, {"A", "C"}, 0, 10_000)
     assert q.multiple
     q.answer("exact", ["C", "A"], 100)
     q.answer("partial", ["A"], 100)
@@ -58,7 +58,7 @@ def test_multiple_answer_question_needs_the_exact_set() -> None:
 
 
 def test_true_false_is_two_options() -> None:
-    q = AudienceRound("tf", ("T", "F"), {"F"}, 0, 5_000)
+    q = Tally("tf", ("T", "F"), {"F"}, 0, 5_000)
     q.answer("p1", "F", 10)
     q.answer("p2", "T", 20)
     result = q.close(100)
@@ -116,7 +116,7 @@ def test_bad_setup_is_refused() -> None:
         {"options": OPTIONS, "key": {"A"}, "duration_ms": 0},
     ):
         with pytest.raises(AudienceError):
-            AudienceRound("q", opened_at_ms=0, **kwargs)  # type: ignore[arg-type]
+            Tally("q", opened_at_ms=0, **kwargs)  # type: ignore[arg-type]
 
 
 answers = st.lists(
@@ -136,7 +136,7 @@ def test_counts_exactly_the_accepted_answers(
 ) -> None:
     """A model of the rules (first answer wins unless changing is allowed; late and invalid
     answers refused; nothing after closing) agrees with the aggregator on every count."""
-    q = AudienceRound("q", OPTIONS, {"B"}, 0, 10_000, allow_change=allow_change)
+    q = Tally("q", OPTIONS, {"B"}, 0, 10_000, allow_change=allow_change)
     model: dict[str, frozenset[str]] = {}
     verdicts: list[Verdict] = []
     for n, (phone, choice, at) in enumerate(answers):
@@ -170,7 +170,7 @@ def test_counts_exactly_the_accepted_answers(
 
 
 def test_two_thousand_answers_are_all_counted() -> None:
-    q = AudienceRound("big", OPTIONS, {"C"}, 0, 10_000, scoring=Scoring.SPEED)
+    q = Tally("big", OPTIONS, {"C"}, 0, 10_000, scoring=Scoring.SPEED)
     for i in range(2_000):
         assert q.answer(f"phone-{i:04d}", OPTIONS[i % 4], i * 5) is Verdict.ACCEPTED
     result = q.close(10_000)

@@ -10,9 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quiz.audience import AudienceRound as Tally
+from quiz.audience import Tally
 from quiz.live.hub import LiveHub
-from quiz.live.protocol import Command, ProtocolError
+from quiz.live.protocol import ProtocolError, validate_args
+from quiz.live.routes import ROUTES
 from quiz.models.live import QuizEvent
 
 STAGES = ("match-1", "quiz-1")
@@ -46,17 +47,19 @@ def _fill(hub: LiveHub, table: dict[str, tuple[int, int]]) -> None:
     desk = hub.audience
     desk.load(event_id)
     for phone in table:
-        desk.nicknames.issue(phone)
+        desk.audience.nicknames.issue(phone)
     for s, stage in enumerate(STAGES):
         for k in range(3):
             tally = Tally(f"{stage}-{k}", ("A", "B"), {"A"}, 0, 10_000)
             for phone, correct in table.items():
                 tally.answer(phone, "A" if correct[s] > k else "B", k)
-            desk.ledger.add(tally.close(10_000), stage)
+            desk.audience.ledger.add(tally.close(10_000), stage)
 
 
 def _host(hub: LiveHub, type: str, **args: Any) -> dict[str, Any]:
-    return hub.audience.host_command(Command(id="p", type=type, seq=None, args=args))
+    route = ROUTES[type]
+    assert route.model is not None
+    return route.handler(hub.audience, validate_args(route.model, args))
 
 
 @settings(
@@ -68,7 +71,7 @@ def test_draws_over_any_scores(
 ) -> None:
     _fill(hub, table)
     desk = hub.audience
-    phone_of = {desk.nicknames.name(p, "zh"): p for p in table}
+    phone_of = {desk.audience.nicknames.name(p, "zh"): p for p in table}
     won: set[str] = set()
     for args in plan:
         stage_index = None if args["stage"] is None else STAGES.index(args["stage"])
@@ -96,7 +99,7 @@ def test_draws_over_any_scores(
         codes = [w["claim_code"] for w in ran["winners"]]
         assert len(set(codes)) == len(codes)
         won |= set(winners)
-    stored = [d.to_dict() for d in desk.draws.values()]
-    desk.load(desk.event_id or 0)
-    assert [d.to_dict() for d in desk.draws.values()] == stored
-    assert all(d.verify() == [] for d in desk.draws.values())
+    stored = [d.to_dict() for d in desk.audience.draws.values()]
+    desk.load(desk.audience.event_id or 0)
+    assert [d.to_dict() for d in desk.audience.draws.values()] == stored
+    assert all(d.verify() == [] for d in desk.audience.draws.values())

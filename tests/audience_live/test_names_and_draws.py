@@ -153,7 +153,7 @@ def test_draw_records_export_and_verify(live: Live, connect: Callable[..., TC]) 
     assert verify_public(records[0]) == [] and verify_public(records[1]) == []
     assert records[0]["seed_material"] and records[1]["seed_material"] is None
     assert all("claim_code" not in w for w in records[0]["winners"])
-    for phone in live.hub.audience.members:  # no phone id, even hashed, is published
+    for phone in live.hub.audience.audience.members:  # no phone id, even hashed, is published
         assert phone not in public["content"]
 
     table = live.host.command("export_draws", format="csv")["content"]
@@ -181,4 +181,4 @@ def test_bad_draw_commands_are_refused(live: Live) -> None:
     assert host.command("run_draw", draw="d9")["error"]["code"] == "not_found"
     assert host.command("audience_screen", screen="draw")["error"]["code"] == "no_draw"
     assert host.command("audience_screen", screen="nope")["error"]["code"] == "invalid"
-    assert live.hub.audience.draws == {}
+    assert live.hub.audience.audience.draws == {}

@@ -37,7 +37,7 @@ def test_an_audience_only_round_runs_without_contestants(
         assert view["question"]["kind"] in ("single", "multiple", "truefalse")
         assert view["question"]["category"] == "anti-fraud"
         assert host.command("audience_next")["error"]["code"] == "round_open"  # one at a time
-        key = live.hub.audience.round.tally.key
+        key = live.hub.audience.audience.current.tally.key
         pick = sorted(key)
         for phone in crowd[: n + 2]:
             assert answer(phone, pick)["ok"]
@@ -108,9 +108,9 @@ def test_everything_survives_a_restart(
     hub = hub_of(app)
     assert hub is not old
     desk = hub.audience
-    assert desk.round is not None and desk.round.tally.answered == 1
-    assert set(desk.ledger.rounds.values()) == {f"match-{live.match_id}"}
-    assert [d.drawn for d in desk.draws.values()] == [True, False]
+    assert desk.audience.current is not None and desk.audience.current.tally.answered == 1
+    assert set(desk.audience.ledger.rounds.values()) == {f"match-{live.match_id}"}
+    assert [d.drawn for d in desk.audience.draws.values()] == [True, False]
     again = [TC(app, {"v": 1, "role": "player", "device": f"keep-{i:04}"}) for i in range(3)]
     for i, key in enumerate("abc"):
         you = again[i].last("audience_you")
@@ -121,8 +121,8 @@ def test_everything_survives_a_restart(
     assert again[0].last("audience_you")["answer"]["choices"] == ["C"]
     assert again[0].last("audience_you")["shown"]["zh"] == "老王"
     assert again[1].last("audience_you")["pending"] == "小李"
-    assert [p["requested"] for p in desk._admin_view()["pending"]] == ["小李"]
-    assert won["claim_code"] in desk.codes
+    assert [p["requested"] for p in desk.outbox.admin_view()["pending"]] == ["小李"]
+    assert won["claim_code"] in desk.audience.codes
     # The open round goes on: another phone answers it, a repeat is still refused.
     view = again[1].last("audience_round")
     assert view["status"] == "open"
@@ -144,7 +144,7 @@ def test_phones_start_afresh_in_a_new_event(live: Live, connect: Callable[..., T
     assert live.host.command("create_event", title="第二场活动")["ok"]
     you = phone.last("audience_you")
     assert you["score"] is None and you["outcome"] is None
-    assert live.hub.audience.ledger.rounds == {}
+    assert live.hub.audience.audience.ledger.rounds == {}
 
 
 def test_verdicts_a_stop_left_unwritten_are_written_on_start(
@@ -158,9 +158,9 @@ def test_verdicts_a_stop_left_unwritten_are_written_on_start(
     show(live, "501")  # key B
     assert answer(right, ["B"])["ok"] and answer(wrong, ["A"])["ok"]
     desk = live.hub.audience
-    assert desk.round is not None
+    assert desk.audience.current is not None
     with desk.lock:  # the server stops after the LED's half of publishing
-        desk._publish_to_wall(desk.round, live.clock.value)
+        desk.flow.publish_to_wall(desk.audience.current, live.clock.value)
     live.hub.stop()
 
     def verdicts() -> list[tuple[list[str], bool | None, int | None]]:
@@ -171,11 +171,12 @@ def test_verdicts_a_stop_left_unwritten_are_written_on_start(
     assert verdicts() == [(["B"], None, None), (["A"], None, None)]
     restarted = hub_of(make_app())
     assert verdicts() == [(["B"], True, 1), (["A"], False, 0)]
-    assert len(restarted.audience.ledger) == 2
+    assert len(restarted.audience.audience.ledger) == 2
 
 
 def test_the_report_reads_rounds_and_draws(live: Live, connect: Callable[..., TC]) -> None:
-    from quiz.live.audience_store import phone_of, recorded_draws, recorded_rounds
+    from quiz import records
+    from quiz.live.audience_store import phone_of
 
     crowd = phones(connect, 3, "report")
     for qid, key in (("501", "B"), ("502", "C")):
@@ -188,15 +189,15 @@ def test_the_report_reads_rounds_and_draws(live: Live, connect: Callable[..., TC
     live.host.command("run_draw", draw=prepared["draw"])
     desk = live.hub.audience
     with live.hub.sessions() as session:
-        rounds = recorded_rounds(session, live.hub.event["id"])
-        draws = recorded_draws(session, live.hub.event["id"])
+        rounds = records.judged_questions(session, live.hub.event["id"])
+        draws = records.draws(session, live.hub.event["id"])
     assert [(r.stage, r.match_id, r.question_id) for r in rounds] == [
         (f"match-{live.match_id}", live.match_id, "501"),
         (f"match-{live.match_id}", live.match_id, "502"),
     ]
-    assert [(r.result.answered, r.result.correct) for r in rounds] == [(3, 2), (3, 2)]
+    assert [(r.answered, r.correct) for r in rounds] == [(3, 2), (3, 2)]
     crowd_phones = {phone_of(live.hub.event["id"], f"report-{i:04}") for i in range(3)}
     for r in rounds:
-        assert set(r.result.outcomes) == crowd_phones  # every phone that answered, only those
-    assert [d.to_dict() for d in draws] == [d.to_dict() for d in desk.draws.values()]
+        assert set(r.verdicts) == crowd_phones  # every phone that answered, only those
+    assert [d.to_dict() for d in draws] == [d.to_dict() for d in desk.audience.draws.values()]
     assert draws[0].drawn and draws[0].verify() == []

@@ -210,7 +210,7 @@ def test_a_voided_question_is_published_and_an_undone_one_is_dropped(live: Live)
     assert live.audience.command("answer", round=ref, choices=["C"])["error"]["code"] == (
         "no_round"
     )
-    assert live.hub.audience.ledger.rounds == {"r1": f"match-{live.match_id}"}
+    assert live.hub.audience.audience.ledger.rounds == {"r1": f"match-{live.match_id}"}
 
 
 def test_an_undo_out_of_the_result_does_not_count_the_question_twice(live: Live) -> None:
@@ -226,7 +226,7 @@ def test_an_undo_out_of_the_result_does_not_count_the_question_twice(live: Live)
     assert live.host.host("undo")["ok"]
     assert live.host.last()["match"]["phase"] == "answering"
     assert live.host.host("judge", correct=True)["ok"]
-    assert len(live.hub.audience.ledger.rounds) == 1
+    assert len(live.hub.audience.audience.ledger.rounds) == 1
     assert live.audience.last("audience_you")["score"]["answered"] == 1
 
 
@@ -274,7 +274,7 @@ def test_counts_reach_the_host_and_led_at_most_ten_times_a_second(
 def test_answers_are_stored_with_their_verdicts(live: Live, connect: Callable[..., TC]) -> None:
     from sqlalchemy import select
 
-    from quiz.models.audience import AudienceAnswer, AudienceRound
+    from quiz.models.audience import AudienceAnswer, AudienceQuestion
 
     crowd = phones(connect, 3, "stored")
     show(live, "501")
@@ -292,7 +292,7 @@ def test_answers_are_stored_with_their_verdicts(live: Live, connect: Callable[..
     with live.hub.sessions() as session:
         rows = session.scalars(select(AudienceAnswer).order_by(AudienceAnswer.seq)).all()
         assert [(r.correct, r.points) for r in rows] == [(True, 1), (False, 0), (True, 1)]
-        stored = session.scalars(select(AudienceRound)).one()
+        stored = session.scalars(select(AudienceQuestion)).one()
         assert stored.status == "closed" and stored.summary["correct"] == 2
         assert stored.stage == f"match-{live.match_id}" and stored.match_id == live.match_id
 
@@ -312,5 +312,8 @@ def test_bad_answers_are_refused_and_change_nothing(live: Live) -> None:
     for args in bad:
         ack = live.audience.command("answer", **args)
         assert ack["error"]["code"] == "invalid", (args, ack)
-    assert live.hub.audience.round is not None and live.hub.audience.round.tally.answered == 0
+    assert (
+        live.hub.audience.audience.current is not None
+        and live.hub.audience.audience.current.tally.answered == 0
+    )
     assert answer(live.audience, ["B"])["ok"]

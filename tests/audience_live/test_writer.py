@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from quiz.audience import AudienceRound as Tally
+from quiz.audience import Tally
 from quiz.live.audience_store import AnswerWrite, AnswerWriter, AudienceStore
 from quiz.live.hub import LiveHub
 from quiz.models.audience import AudienceAnswer
@@ -100,8 +100,8 @@ def test_a_lost_answer_is_not_counted_and_can_be_sent_again(
     ack = answer(live.audience, ["B"], ref)
     assert ack["error"]["code"] == "internal"
     desk = live.hub.audience
-    assert desk.round is not None and desk.round.tally.answered == 0
+    assert desk.audience.current is not None and desk.audience.current.tally.answered == 0
     monkeypatch.setattr(AnswerWriter, "_write", real)
     # A new command id: the failed one is remembered with its error, like every command.
     assert answer(live.audience, ["B"], ref)["verdict"] == "accepted"
-    assert desk.round.tally.answered == 1 and _stored(live.hub) == 1
+    assert desk.audience.current.tally.answered == 1 and _stored(live.hub) == 1

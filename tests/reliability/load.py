@@ -22,7 +22,7 @@ from typing import Any
 
 from quiz.db import make_engine, make_session_factory
 from quiz.models.live import Match, MatchLogEntry
-from quiz.ops.export import replay
+from quiz.records import replay
 from tests.asyncrun import run_async
 from tests.conftest import LiveServer, Peer, connect_peer
 from tests.reliability.harness import STABLE_KEYS, Cast, start_cast
@@ -225,7 +225,7 @@ def _log(database_url: str, match_id: int) -> tuple[list[MatchLogEntry], dict[st
             row = session.get(Match, match_id)
             assert row is not None
             entries = list(row.log)
-            snapshot = replay(row, entries).snapshot()
+            snapshot = replay(session, row, entries=entries).snapshot()
     finally:
         engine.dispose()
     return entries, snapshot

@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.audience import (
-    AudienceRound,
     ClaimCodes,
     Draw,
     Eligibility,
     Ledger,
     Prize,
+    Tally,
 )
 from quiz.engine import Side
 from quiz.models.audience import AudienceAnswer, AudienceMember, PrizeDraw
-from quiz.models.audience import AudienceRound as AudienceRoundRow
+from quiz.models.audience import AudienceQuestion as AudienceQuestionRow
 from quiz.models.live import QuizEvent
 from quiz.models.tournament import Tournament as TournamentRow
 from quiz.report import AudienceTally, Rate, collect, question_stats, render_html
@@ -34,8 +34,8 @@ from quiz.tournament import MatchResult, Tournament
 from tests.report.conftest import EVIL_NAME, Played
 
 
-def audience_round(round_id: str, key: str, answers: dict[str, str]) -> AudienceRound:
-    rnd = AudienceRound(round_id, ("A", "B", "C", "D"), {key}, opened_at_ms=0)
+def audience_round(round_id: str, key: str, answers: dict[str, str]) -> Tally:
+    rnd = Tally(round_id, ("A", "B", "C", "D"), {key}, opened_at_ms=0)
     for at, (phone, choice) in enumerate(answers.items(), start=1):
         rnd.answer(phone, choice, at_ms=at * 100)
     return rnd
@@ -231,7 +231,7 @@ def test_only_closed_rounds_count_for_the_audience(
             ("cancelled", "RP-001", [True, False]),
             ("open", "RU-001", [None]),
         ):
-            row = AudienceRoundRow(
+            row = AudienceQuestionRow(
                 event_id=event.id,
                 stage="quiz-1",
                 match_id=None,
