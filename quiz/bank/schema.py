@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -56,9 +57,13 @@ KEY_ORDER: Final = (
     "difficulty",
     "prompt",
     "options",
+    "shuffle",
     "answer",
     "explanation",
     "fact",
+    "as_of",
+    "group",
+    "messages",
     "tags",
     "time_limit",
 )
@@ -70,6 +75,11 @@ RANGES: Final = {"difficulty": (1, 3), "time_limit": (5, 120)}
 TRUE_FALSE_OPTIONS: Final = (("正确", "True"), ("错误", "False"))
 ID_RE: Final = re.compile(r"^([A-Z]{2})-(\d{3})$")
 TAG_RE: Final = re.compile(r"^[a-z][a-z0-9-]*$")
+#: ``group`` and ``messages`` entries: lowercase slugs like tags.
+SLUG_RE: Final = TAG_RE
+AS_OF_RE: Final = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+#: The years an ``as_of`` may name (a typo such as 2205 is refused).
+AS_OF_YEARS: Final = (1990, 2100)
 
 #: Error type of the cross-field rules below (their messages are final, not templates).
 RULE_ERROR: Final = "bank_rule"
@@ -139,9 +149,38 @@ def _tag(value: str) -> str:
     return value
 
 
+def _slug(value: str, info: ValidationInfo) -> str:
+    if not SLUG_RE.match(value):
+        name = info.field_name or "value"
+        raise rule_error(
+            f"{name} '{value}' must be a lowercase slug (a-z, 0-9, '-'), e.g. knows-12377"
+        )
+    return value
+
+
+def _year_as_text(value: Any) -> Any:
+    # `as_of: 2024` is read by YAML (and a spreadsheet) as a number; it means the year.
+    return str(value) if type(value) is int else value
+
+
+def _as_of(value: str) -> str:
+    match = AS_OF_RE.match(value)
+    low, high = AS_OF_YEARS
+    if match is None:
+        raise rule_error(f"as_of '{value}' must be a year or a year and month: 2024 or 2024-05")
+    year, month = int(match.group(1)), match.group(2)
+    if not low <= year <= high:
+        raise rule_error(f"as_of year {year} is out of range ({low} to {high})")
+    if month is not None and not 1 <= int(month) <= 12:
+        raise rule_error(f"as_of month {month} is not a month (01 to 12)")
+    return value
+
+
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
 Letter = Annotated[str, AfterValidator(_letter)]
 Tag = Annotated[str, AfterValidator(_tag)]
+Slug = Annotated[str, AfterValidator(_slug)]
+AsOf = Annotated[str, BeforeValidator(_year_as_text), AfterValidator(_as_of)]
 
 
 class _Strict(BaseModel):
@@ -190,6 +229,12 @@ class QuestionBase(_Strict):
     prompt: Text
     explanation: Text
     fact: str
+    #: The date of the figures the question relies on: "2024" or "2024-05".
+    as_of: AsOf | None = None
+    #: Questions sharing a group (or a fact) are never drawn in the same event.
+    group: Slug | None = None
+    #: The campaign key messages the question tests (e.g. knows-12377).
+    messages: list[Slug] | None = None
     tags: list[Tag] = Field(default_factory=list)
     time_limit: (
         Annotated[int, Field(ge=RANGES["time_limit"][0], le=RANGES["time_limit"][1])] | None
@@ -246,6 +291,23 @@ class QuestionBase(_Strict):
                 raise rule_error(f"tag '{tag}' is listed twice", index)
         return value
 
+    @field_validator("messages")
+    @classmethod
+    def _messages_distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise rule_error("messages is empty: list at least one key message, or leave it out")
+        for index, message in enumerate(value):
+            if message in value[:index]:
+                raise rule_error(f"message '{message}' is listed twice", index)
+        return value
+
+    @property
+    def shuffled(self) -> bool:
+        """Whether the options are shuffled when the question is drawn."""
+        return False
+
     # The engine's view of a question; each type below fills these in.
     @property
     def kind(self) -> Literal["choice", "open"]:
@@ -270,6 +332,8 @@ class QuestionBase(_Strict):
 
 class _ChoiceQuestion(QuestionBase):
     options: list[Text]
+    #: ``false`` pins the option order (e.g. "none of these" last); unset means shuffled.
+    shuffle: bool | None = None
 
     @field_validator("options")
     @classmethod
@@ -294,6 +358,10 @@ class _ChoiceQuestion(QuestionBase):
     @property
     def option_count(self) -> int:
         return len(self.options)
+
+    @property
+    def shuffled(self) -> bool:
+        return self.shuffle is not False
 
     @property
     def choices(self) -> tuple[Text, ...]:
@@ -367,9 +435,23 @@ class TrueFalseQuestion(_ChoiceQuestion):
         _letter_in_range(value, info)
         return value
 
+    @field_validator("shuffle")
+    @classmethod
+    def _always_pinned(cls, value: bool | None) -> bool | None:
+        if value:
+            raise rule_error(
+                "truefalse options are never shuffled (正确 is always A, 错误 always B); "
+                "leave shuffle out"
+            )
+        return value
+
     @property
     def answer_letters(self) -> tuple[str, ...]:
         return (self.answer,)
+
+    @property
+    def shuffled(self) -> bool:
+        return False
 
 
 class OpenQuestion(QuestionBase):
@@ -435,6 +517,10 @@ def engine_view(question: AnyQuestion) -> dict[str, Any]:
         "accepted": [text.model_dump() for text in question.accepted],
         "explanation": question.explanation.model_dump(),
         "fact": question.fact,
+        "group": question.group,
+        "as_of": question.as_of,
+        "shuffle": question.shuffled,
+        "messages": list(question.messages or ()),
         "tags": list(question.tags),
         "time_limit": question.time_limit,
         "answer_time_ms": None if question.time_limit is None else question.time_limit * 1000,

@@ -85,6 +85,10 @@ COLUMNS: Final = (
     "fact",
     "tags",
     "time_limit",
+    "shuffle",
+    "as_of",
+    "group",
+    "messages",
 )
 REQUIRED_COLUMNS: Final = (
     "id",
@@ -144,6 +148,26 @@ COLUMN_HELP: Final = {
         "Tags (optional): lowercase words, comma-separated",
     ),
     "time_limit": ("答题时限（可选）：5–120 秒", "Time limit (optional): 5–120 seconds"),
+    "shuffle": (
+        "选项顺序（可选）：填“否”固定选项顺序（如“以上都不是”须在最后）；留空则抽题时打乱；"
+        "判断题始终固定",
+        "Option order (optional): 'no' pins the order (e.g. 'none of these' last); empty: "
+        "shuffled when drawn; truefalse is always pinned",
+    ),
+    "as_of": (
+        "数据时间（可选）：题目所依据数字的年份或年月，如 2024 或 2024-05",
+        "As of (optional): year or year-month of the figures the question relies on, "
+        "e.g. 2024 or 2024-05",
+    ),
+    "group": (
+        "题组（可选）：小写英文词；同组（或同一事实）的题在一场活动中只出一道",
+        "Group (optional): a lowercase word; questions of one group (or one fact) are "
+        "never drawn in the same event",
+    ),
+    "messages": (
+        "宣传要点（可选）：本题考查的要点，小写英文词，逗号分隔，如 knows-12377",
+        "Key messages (optional): the campaign messages tested, comma-separated, e.g. knows-12377",
+    ),
 }
 EXAMPLE_ROW: Final = {
     "id": "RP-001",
@@ -168,6 +192,11 @@ EXAMPLE_ROW: Final = {
     "time_limit": 20,
 }
 _SEPARATORS: Final = re.compile(r"[\s,，、;；]+")
+#: What a ``shuffle`` cell may say (case-folded), besides an Excel TRUE/FALSE.
+_YES_NO: Final = {
+    **dict.fromkeys(("true", "yes", "y", "1", "是", "打乱"), True),
+    **dict.fromkeys(("false", "no", "n", "0", "否", "固定", "不打乱"), False),
+}
 
 
 # --- template --------------------------------------------------------------------------------
@@ -452,8 +481,23 @@ def row_data(cells: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str
         data["options"] = [option or {} for option in options]
     elif question_type == "truefalse":
         data["options"] = [{"zh": zh, "en": en} for zh, en in TRUE_FALSE_OPTIONS]
-    if (tags := _text(cells.get("tags"))) is not None:
-        data["tags"] = [tag for tag in _SEPARATORS.split(tags) if tag]
+    for key in ("tags", "messages"):
+        if (words := _text(cells.get(key))) is not None:
+            data[key] = [word for word in _SEPARATORS.split(words) if word]
+    if (group := _text(cells.get("group"))) is not None:
+        data["group"] = group
+    as_of = cells.get("as_of")
+    if isinstance(as_of, datetime | date):
+        # Excel turns a typed "2024-05" into a date: the month is what was meant.
+        data["as_of"] = f"{as_of.year:04d}-{as_of.month:02d}"
+    elif (text := _text(as_of)) is not None:
+        data["as_of"] = text
+    shuffle = cells.get("shuffle")
+    if isinstance(shuffle, bool):
+        data["shuffle"] = shuffle
+    elif (text := _text(shuffle)) is not None:
+        # An unrecognised word is passed on as text, for the schema to refuse.
+        data["shuffle"] = _YES_NO.get(text.casefold(), text)
     answer = _text(cells.get("answer"))
     accepted = {lang: _text(cells.get(f"answer_{lang}")) for lang in LANGS}
     if question_type == "open":

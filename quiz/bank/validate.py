@@ -164,8 +164,16 @@ def translate(error: ErrorDetails, *, sheet: bool) -> tuple[Loc, bool, str]:
         if not isinstance(raw, str):
             return (*loc, "type"), False, f"type must be one of {choices}; got {describe(raw)}"
         return (*loc, "type"), False, f"unknown type '{raw}' (one of: {choices})"
+    if kind == "string_type" and name == "as_of":
+        return (
+            loc,
+            False,
+            f"as_of must be a year or a year and month (2024 or 2024-05), got {describe(value)}",
+        )
     if kind == "string_type":
         return loc, False, f"expected text, got {describe(value)}{quote_hint}"
+    if kind == "bool_type":
+        return loc, False, f"{name} must be true or false, got {describe(value)}"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return loc, False, f"{name} must be a whole number, got {describe(value)}"
     if kind == "list_type":

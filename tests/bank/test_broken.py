@@ -19,7 +19,8 @@ from quiz.bank.validate import load_bank
 from tests.bank.helpers import BROKEN, FACTS
 
 KEYS = (
-    "id, category, type, difficulty, prompt, options, answer, explanation, fact, tags, time_limit"
+    "id, category, type, difficulty, prompt, options, shuffle, answer, explanation, fact, "
+    "as_of, group, messages, tags, time_limit"
 )
 AF = "anti-fraud.yaml"
 CATEGORY_FILES = (
