@@ -1,4 +1,4 @@
-"""``quiz bank ...`` commands: check, stats, import, template, convert.
+"""``quiz bank ...`` commands: check, stats, cues, import, template, convert.
 
 Every command that reads a bank prints each problem as ``file:line:column: message`` and exits
 with status 1 when there is an error (or, with ``--strict``, a warning); 0 otherwise.
@@ -43,7 +43,7 @@ _ALLOW_MISSING_EN = click.option(
 
 @click.group()
 def bank() -> None:
-    """Question bank: check, stats, import, template, convert."""
+    """Question bank: check, stats, cues, import, template, convert."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -71,6 +71,7 @@ def _summary(result: BankResult) -> str:
     return (
         f"{_plural(len(result.files), 'file')}, {_plural(len(result.questions), 'question')}: "
         f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}"
+        + (f", {_plural(len(result.notes), 'note')}" if result.notes else "")
     )
 
 
@@ -126,6 +127,50 @@ def stats(paths: tuple[Path, ...], facts: Path | None, allow_missing_en: bool) -
         click.echo(
             f"\n{_plural(len(result.errors), 'error')} in the bank: only valid questions are "
             "counted; run `quiz bank check`",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+@bank.command()
+@_PATHS
+@_FACTS
+@_ALLOW_MISSING_EN
+@click.option(
+    "--draws",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Simulated events for the key letters after shuffling.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Bigram Jaccard index from which prompts are listed as near-duplicates (default 0.3).",
+)
+def cues(
+    paths: tuple[Path, ...],
+    facts: Path | None,
+    allow_missing_en: bool,
+    draws: int,
+    threshold: float | None,
+) -> None:
+    """Measure the cues that give answers away: key letters, longest option, absolute words."""
+    from quiz.bank.cues import REVIEW_SIMILARITY, measure, report_lines
+
+    result = _load(paths, facts, allow_missing_en)
+    report = measure(
+        result.questions,
+        draws=draws,
+        threshold=REVIEW_SIMILARITY if threshold is None else threshold,
+    )
+    for line in report_lines(report):
+        click.echo(line)
+    if result.errors:
+        click.echo(
+            f"\n{_plural(len(result.errors), 'error')} in the bank: only valid questions are "
+            "measured; run `quiz bank check`",
             err=True,
         )
         raise SystemExit(1)
@@ -256,7 +301,7 @@ def convert(
         click.echo(f"note: {note}", err=True)
     _report(conversion.problems)
     errors = sum(1 for problem in conversion.problems if problem.is_error)
-    warnings = len(conversion.problems) - errors
+    warnings = sum(1 for problem in conversion.problems if problem.severity == "warning")
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     if not conversion.written:
         click.echo(

@@ -604,7 +604,7 @@ class Conversion:
     questions: tuple[AnyQuestion, ...] = ()
 
     def ok(self, *, strict: bool = False) -> bool:
-        return not any(p.is_error or strict for p in self.problems)
+        return not any(p.is_error or (strict and p.fails_strict) for p in self.problems)
 
 
 class OutputNameError(ValueError):

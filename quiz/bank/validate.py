@@ -20,6 +20,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from quiz.bank.cues import NEAR_DUPLICATE, near_duplicates
 from quiz.bank.facts import BUNDLED_BANK, FACTS_FILE, FactSheet, find_fact_sheet, parse_facts
 from quiz.bank.problems import FileSpot, Problem, Spot, TextSpot, sorted_problems
 from quiz.bank.schema import (
@@ -37,12 +38,10 @@ from quiz.bank.schema import (
     AnyQuestion,
     CheckContext,
     Text,
-    normalise,
 )
 from quiz.bank.yamlio import BankDocument, Loc, read_bank_file
 
 BANK_SUFFIXES: Final = (".yaml", ".yml")
-NEAR_DUPLICATE: Final = 0.85
 PROMPT_MAX_ZH: Final = 80
 TEXT_KEYS: Final = ("zh", "en")
 
@@ -308,38 +307,46 @@ def bank_checks(entries: Sequence[Entry]) -> tuple[list[Entry], list[Problem]]:
 
 
 def _near_duplicates(entries: Sequence[Entry]) -> list[Problem]:
-    zh = [normalise(entry.question.prompt.zh) for entry in entries]
-    en = [" ".join((entry.question.prompt.en or "").casefold().split()) for entry in entries]
-    matcher = difflib.SequenceMatcher(autojunk=False)
+    """Near-duplicate prompts (the cue measure of :mod:`quiz.bank.cues`) and identical English
+    prompts. A pair the draw keeps apart (same fact or group) is a note; any other pair is a
+    warning: an event could show both."""
     problems: list[Problem] = []
-    for later in range(len(entries)):
-        # SequenceMatcher caches its second sequence; the cheap bounds skip most pairs.
-        matcher.set_seq2(zh[later])
-        for earlier in range(later):
-            matcher.set_seq1(zh[earlier])
-            other = entries[earlier]
-            if (
-                matcher.real_quick_ratio() >= NEAR_DUPLICATE
-                and matcher.quick_ratio() >= NEAR_DUPLICATE
-                and (ratio := matcher.ratio()) >= NEAR_DUPLICATE
-            ):
-                problems.append(
-                    Problem(
-                        entries[later].locate(("prompt", "zh")),
-                        f"prompt nearly repeats {other.question.id} at "
-                        f"{other.locate(('prompt', 'zh'))} (similarity {ratio:.2f})",
-                        "warning",
-                    )
+    by_id = {entry.question.id: entry for entry in entries}
+    for pair in near_duplicates([entry.question for entry in entries], NEAR_DUPLICATE):
+        earlier, later = by_id[pair.first.id], by_id[pair.second.id]
+        message = (
+            f"prompt nearly repeats {pair.first.id} at {earlier.locate(('prompt', 'zh'))} "
+            f"(similarity {pair.similarity:.2f})"
+        )
+        if pair.kept_apart:
+            shared = (
+                f"fact {pair.first.fact}"
+                if pair.first.fact == pair.second.fact
+                else f"group {pair.first.group}"
+            )
+            message += f"; they share {shared}, so no event shows both"
+        else:
+            message += "; give both the same group: (or rewrite one) so no event shows both"
+        problems.append(
+            Problem(
+                later.locate(("prompt", "zh")),
+                message,
+                "note" if pair.kept_apart else "warning",
+            )
+        )
+    first_en: dict[str, Entry] = {}
+    for entry in entries:
+        en = " ".join((entry.question.prompt.en or "").casefold().split())
+        other = first_en.setdefault(en, entry) if en else entry
+        if other is not entry:
+            problems.append(
+                Problem(
+                    entry.locate(("prompt", "en")),
+                    f"English prompt is the same as {other.question.id}'s at "
+                    f"{other.locate(('prompt', 'en'))}",
+                    "warning",
                 )
-            elif en[later] and en[later] == en[earlier]:
-                problems.append(
-                    Problem(
-                        entries[later].locate(("prompt", "en")),
-                        f"English prompt is the same as {other.question.id}'s at "
-                        f"{other.locate(('prompt', 'en'))}",
-                        "warning",
-                    )
-                )
+            )
     return problems
 
 
@@ -387,11 +394,15 @@ class BankResult:
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
-        return tuple(problem for problem in self.problems if not problem.is_error)
+        return tuple(problem for problem in self.problems if problem.severity == "warning")
+
+    @property
+    def notes(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.severity == "note")
 
     def ok(self, *, strict: bool = False) -> bool:
-        """No errors (and, when ``strict``, no warnings either)."""
-        return not (self.problems if strict else self.errors)
+        """No errors (and, when ``strict``, no warnings either; notes never fail)."""
+        return not (self.errors + self.warnings if strict else self.errors)
 
     def by_id(self) -> dict[str, AnyQuestion]:
         return {question.id: question for question in self.questions}

@@ -58,7 +58,7 @@ ROWS: list[dict[str, Any]] = [
         "category": "reporting",
         "type": "open",
         "difficulty": "3",
-        "prompt_zh": "网上违法和不良信息的举报电话是多少？",
+        "prompt_zh": "遇到网上的有害内容，可以拨打哪个号码反映？",
         "prompt_en": "What is the hotline for illegal and harmful online information?",
         "answer_zh": "12377 | 一二三七七",
         "answer_en": "12377|12377 (spoken)",
