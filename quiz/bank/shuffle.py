@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterable, Sequence
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 LETTERS: Final = "ABCDEF"
 #: Between a version id and its option order in a shown id: ``"123~CADB"``.
@@ -59,3 +59,18 @@ def shown_options(options: Sequence[T], order: str) -> list[T]:
 def shown_answer(answer: Iterable[str], order: str) -> tuple[str, ...]:
     """The shown letters of the original ``answer`` letters, sorted."""
     return tuple(sorted(LETTERS[order.index(letter)] for letter in answer))
+
+
+def shown_content(content: dict[str, Any], order: str) -> dict[str, Any]:
+    """A stored question content (``options`` and letter ``answer``) in shown order; content
+    whose options the order does not fit is returned as it is."""
+    options = content.get("options")
+    answer = content.get("answer")
+    if not isinstance(options, list) or not is_order(order, len(options)):
+        return content
+    shown = {**content, "options": shown_options(options, order)}
+    if isinstance(answer, str):
+        shown["answer"] = shown_answer([answer], order)[0]
+    elif isinstance(answer, list) and all(isinstance(letter, str) for letter in answer):
+        shown["answer"] = list(shown_answer(answer, order))
+    return shown
