@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from quiz.bank.facts import BUNDLED_BANK
 from quiz.bank.problems import Problem
 
 if TYPE_CHECKING:
-    from quiz.bank.validate import BankResult
+    from quiz.bank.validate import BankResult, Freshness
 
 # pydantic, SQLAlchemy and openpyxl are imported inside the commands: `quiz --help` and the
 # other command groups do not pay for them.
@@ -50,10 +51,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _load(paths: Sequence[Path], facts: Path | None, allow_missing_en: bool) -> BankResult:
+def _load(
+    paths: Sequence[Path],
+    facts: Path | None,
+    allow_missing_en: bool,
+    freshness: Freshness | None = None,
+) -> BankResult:
     from quiz.bank.validate import load_bank
 
-    return load_bank(paths or [BUNDLED_BANK], facts=facts, require_en=not allow_missing_en)
+    return load_bank(
+        paths or [BUNDLED_BANK],
+        facts=facts,
+        require_en=not allow_missing_en,
+        freshness=freshness,
+    )
 
 
 def _row(label: str, count: int) -> str:
@@ -80,11 +91,33 @@ def _summary(result: BankResult) -> str:
 @_STRICT
 @_FACTS
 @_ALLOW_MISSING_EN
+@click.option(
+    "--max-age-years",
+    type=click.IntRange(0, 50),
+    default=2,
+    show_default=True,
+    help="Warn when a question's as_of is older than this.",
+)
+@click.option(
+    "--date",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date figures are judged on, YYYY-MM-DD (default: today).",
+)
 def check(
-    paths: tuple[Path, ...], strict: bool, facts: Path | None, allow_missing_en: bool
+    paths: tuple[Path, ...],
+    strict: bool,
+    facts: Path | None,
+    allow_missing_en: bool,
+    max_age_years: int,
+    on_date: datetime | None,
 ) -> None:
     """Check bank files or folders (default: the bundled question_bank/)."""
-    result = _load(paths, facts, allow_missing_en)
+    from quiz.bank.validate import Freshness
+
+    today = on_date.date() if on_date is not None else date.today()
+    result = _load(paths, facts, allow_missing_en, Freshness(today, max_age_years))
     _report(result.problems)
     click.echo(_summary(result))
     if not result.ok(strict=strict):

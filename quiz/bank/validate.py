@@ -4,7 +4,8 @@ Each file (or spreadsheet row) is validated question by question against the sch
 and every pydantic error is turned into a :class:`~quiz.bank.problems.Problem` at the place it
 points to. The checks that need the whole bank come after: duplicate ids (errors), and the
 writers' rules that need judgement (warnings): near-duplicate prompts, prompts too long to
-read aloud, "all of the above" options and article numbers of the amended Cybersecurity Law.
+read aloud, "all of the above" options, article numbers of the amended Cybersecurity Law, and
+fresh figures (:class:`Freshness`): an ``as_of`` older than a set age, a statistic without one.
 """
 
 from __future__ import annotations
@@ -60,6 +61,42 @@ _TEXT_RULES: Final = (
         "test the content",
     ),
 )
+
+#: A statistic: a percentage or an amount in 万/亿 (zh). A sentence about a legal threshold or
+#: penalty (罚款, 以上, 不足...) states the law, not a figure that ages, and is not one.
+_STATISTIC: Final = re.compile(
+    r"\d+(?:\.\d+)?\s*[%％]|百分之[零〇一二三四五六七八九十百点]+|\d[\d.,，]*\s*多?[万亿]"
+)
+_LEGAL_AMOUNT: Final = re.compile(r"罚款|罚金|拘留|有期徒刑|数额|以上|以下|不足|最高")
+_SENTENCE_END: Final = re.compile(r"[。；;！？!?\n]")
+MAX_AGE_YEARS: Final = 2
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When figures count as stale: an ``as_of`` more than ``max_age_years`` before ``today``.
+
+    A year alone (``as_of: 2024``) counts as its last month, December."""
+
+    today: date
+    max_age_years: int = MAX_AGE_YEARS
+
+    def months_old(self, as_of: str) -> int:
+        year, _, month = as_of.partition("-")
+        return (self.today.year - int(year)) * 12 + self.today.month - int(month or 12)
+
+    def stale(self, as_of: str) -> bool:
+        return self.months_old(as_of) > self.max_age_years * 12
+
+
+def statistic_in(text: str) -> str | None:
+    """The first statistic in ``text`` outside sentences about legal amounts, else None."""
+    for sentence in _SENTENCE_END.split(text):
+        found = _STATISTIC.search(sentence)
+        if found is not None and not _LEGAL_AMOUNT.search(sentence):
+            return found.group()
+    return None
+
 
 #: Where a part of a question is: a path inside the question -> a spot in its file.
 Locate = Callable[[Loc], Spot]
@@ -279,8 +316,11 @@ def _texts(question: AnyQuestion) -> Iterable[tuple[Loc, Text]]:
     yield ("explanation",), question.explanation
 
 
-def bank_checks(entries: Sequence[Entry]) -> tuple[list[Entry], list[Problem]]:
-    """Checks across questions (duplicate ids) and the writers' rules (warnings).
+def bank_checks(
+    entries: Sequence[Entry], freshness: Freshness | None = None
+) -> tuple[list[Entry], list[Problem]]:
+    """Checks across questions (duplicate ids) and the writers' rules (warnings); figures are
+    checked against ``freshness`` (default: today, :data:`MAX_AGE_YEARS`).
 
     Returns the entries without repeated ids (the first of each id is kept) and the problems.
     """
@@ -303,6 +343,7 @@ def bank_checks(entries: Sequence[Entry]) -> tuple[list[Entry], list[Problem]]:
     problems.extend(_near_duplicates(unique))
     for entry in unique:
         problems.extend(_writer_rules(entry))
+        problems.extend(_fresh_figures(entry, freshness or Freshness(date.today())))
     return unique, problems
 
 
@@ -374,6 +415,34 @@ def _writer_rules(entry: Entry) -> list[Problem]:
             if lang is not None:
                 problems.append(Problem(locate((*loc, lang)), message, "warning"))
     return problems
+
+
+def _fresh_figures(entry: Entry, freshness: Freshness) -> list[Problem]:
+    question, locate = entry.question, entry.locate
+    if question.as_of is not None:
+        if not freshness.stale(question.as_of):
+            return []
+        return [
+            Problem(
+                locate(("as_of",)),
+                f"figures as of {question.as_of} are more than {freshness.max_age_years} "
+                f"years old on {freshness.today.isoformat()}: check them against the newest "
+                "release and update as_of (or retire the question)",
+                "warning",
+            )
+        ]
+    for field_name, text in (("prompt", question.prompt), ("explanation", question.explanation)):
+        found = statistic_in(text.zh)
+        if found is not None:
+            return [
+                Problem(
+                    locate((field_name, "zh")),
+                    f"the {field_name} quotes a statistic ({found}) but the question has no "
+                    "as_of: add the year (or year-month) of the figures, e.g. as_of: 2024",
+                    "warning",
+                )
+            ]
+    return []
 
 
 # --- loading a bank ----------------------------------------------------------------------------
@@ -486,6 +555,7 @@ def load_bank(
     *,
     facts: Path | None = None,
     require_en: bool = True,
+    freshness: Freshness | None = None,
 ) -> BankResult:
     """Load and check a bank: files or folders (default: the bundled ``question_bank/``).
 
@@ -513,7 +583,7 @@ def load_bank(
             entries.extend(file_entries)
             problems.extend(file_problems)
     problems.extend(sheets.problems)
-    unique, bank_problems = bank_checks(entries)
+    unique, bank_problems = bank_checks(entries, freshness)
     problems.extend(bank_problems)
     return BankResult(
         questions=tuple(entry.question for entry in unique),

@@ -230,6 +230,6 @@ def test_the_shipped_bank_asks_each_fact_once_per_event() -> None:
             groups.extend([chosen.group] if chosen.group else [])
         assert len(facts) == len(set(facts)) and len(groups) == len(set(groups))
         # Each question left out shares a fact or a group with one that was asked.
-        for question in questions:
-            if question.id not in used:
-                assert question.fact in facts or (question.group and question.group in groups)
+        for item in questions:
+            if item.id not in used:
+                assert item.fact in facts or (item.group and item.group in groups)
