@@ -1,4 +1,4 @@
-"""``quiz bank ...`` commands: check, stats, cues, import, template, convert.
+"""``quiz bank ...`` commands: check, stats, cues, calibrate, import, template, convert.
 
 Every command that reads a bank prints each problem as ``file:line:column: message`` and exits
 with status 1 when there is an error (or, with ``--strict``, a warning); 0 otherwise.
@@ -44,7 +44,7 @@ _ALLOW_MISSING_EN = click.option(
 
 @click.group()
 def bank() -> None:
-    """Question bank: check, stats, cues, import, template, convert."""
+    """Question bank: check, stats, cues, calibrate, import, template, convert."""
 
 
 def _plural(count: int, word: str) -> str:
@@ -207,6 +207,112 @@ def cues(
             err=True,
         )
         raise SystemExit(1)
+
+
+@bank.command()
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--bank",
+    "bank_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Bank files or folders to change (default: the bundled question_bank/).",
+)
+@click.option(
+    "--min-answers",
+    type=click.IntRange(1, None),
+    default=30,
+    show_default=True,
+    help="Questions with fewer answers (contestants and audience) are left as they are.",
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Paths in the diff are relative to this folder (default: the current one).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the diff here (default: standard output).",
+)
+def calibrate(
+    report: Path,
+    bank_paths: tuple[Path, ...],
+    min_answers: int,
+    root: Path,
+    output: Path | None,
+) -> None:
+    """Propose difficulty changes from a `quiz report --questions` CSV, as a diff.
+
+    Levels: at least 85 % correct -> 1, 50-85 % -> 2, below 50 % -> 3, for questions with at
+    least --min-answers answers. Review the diff, then apply it with `git apply` (or
+    `patch -p1`) from --root.
+    """
+    import os
+
+    from quiz.bank.calibrate import CalibrationError, bank_diff, propose, read_stats
+    from quiz.bank.validate import bank_files
+    from quiz.bank.yamlio import read_bank_file
+
+    raw = report.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")
+    try:
+        observed = read_stats(text)
+    except CalibrationError as exc:
+        raise click.ClickException(f"{report}: {exc}") from exc
+    files, problems = bank_files(bank_paths or [BUNDLED_BANK])
+    _report(problems)
+    current: dict[str, int] = {}
+    places: dict[str, tuple[Path, int]] = {}
+    texts: dict[Path, str] = {}
+    for path, display in files:
+        document, _problems = read_bank_file(path, display)
+        if document is None or not isinstance(document.data, list):
+            continue
+        texts[path] = path.read_text(encoding="utf-8")
+        for index, item in enumerate(document.data):
+            level = item.get("difficulty") if isinstance(item, dict) else None
+            code = item.get("id") if isinstance(item, dict) else None
+            where = document.values.get((index, "difficulty"))
+            if isinstance(code, str) and type(level) is int and where is not None:
+                current[code] = level
+                places[code] = (path, where[0])
+    changes = propose(observed, current, min_answers)
+    lines: dict[Path, dict[int, int]] = {}
+    for change in changes:
+        path, line = places[change.code]
+        lines.setdefault(path, {})[line] = change.proposed
+        click.echo(
+            f"{change.code}: {change.observed.correct}/{change.observed.answers} correct "
+            f"({change.observed.rate:.0%}): difficulty {change.current} -> {change.proposed}",
+            err=True,
+        )
+    diff = bank_diff(
+        [
+            (Path(os.path.relpath(path.resolve(), root.resolve())).as_posix(), texts[path], found)
+            for path, found in lines.items()
+        ]
+    )
+    counted = sum(1 for seen in observed if seen.answers >= min_answers)
+    unknown = sorted(seen.code for seen in observed if seen.code not in current)
+    click.echo(
+        f"{_plural(len(observed), 'question')} in the report, {counted} with at least "
+        f"{min_answers} answers: {_plural(len(changes), 'change')} proposed",
+        err=True,
+    )
+    if unknown:
+        click.echo(f"not in the bank (left out): {', '.join(unknown)}", err=True)
+    if output is None:
+        click.echo(diff, nl=False)
+    else:
+        output.write_text(diff, encoding="utf-8", newline="\n")
+        click.echo(f"wrote {output}", err=True)
 
 
 @bank.command("import")
