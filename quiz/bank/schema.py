@@ -74,6 +74,11 @@ OPTION_COUNTS: Final = {"single": (2, 6), "multiple": (3, 6), "truefalse": (2, 2
 RANGES: Final = {"difficulty": (1, 3), "time_limit": (5, 120)}
 TRUE_FALSE_OPTIONS: Final = (("正确", "True"), ("错误", "False"))
 ID_RE: Final = re.compile(r"^([A-Z]{2})-(\d{3})$")
+#: The id prefix of local questions (``question_bank/local/``), whatever their category.
+LOCAL_PREFIX: Final = "LO"
+#: A local question's source: ``local: <who published it> <when it was confirmed>``.
+LOCAL_FACT_RE: Final = re.compile(r"^local:\s*(\S.*)$", re.DOTALL)
+LOCAL_FACT_DATE: Final = re.compile(r"\d{4}-\d{1,2}(?:-\d{1,2})?|\d{4}年\d{1,2}月")
 TAG_RE: Final = re.compile(r"^[a-z][a-z0-9-]*$")
 #: ``group`` and ``messages`` entries: lowercase slugs like tags.
 SLUG_RE: Final = TAG_RE
@@ -102,6 +107,8 @@ class CheckContext:
     file_category: str | None = None
     file_name: str = ""
     require_en: bool = True
+    #: A file of ``question_bank/local/``: ``LO-`` ids and ``local:`` sources.
+    local: bool = False
 
     def as_context(self) -> dict[str, Any]:
         return {"bank": self}
@@ -255,6 +262,13 @@ class QuestionBase(_Strict):
     @classmethod
     def _id_format(cls, value: str, info: ValidationInfo) -> str:
         match = ID_RE.match(value)
+        if _context(info).local:
+            if match is None or match.group(1) != LOCAL_PREFIX:
+                raise rule_error(
+                    f"id '{value}' must be {LOCAL_PREFIX}- and 3 digits in a local file, "
+                    f"e.g. {LOCAL_PREFIX}-001"
+                )
+            return value
         if match is None:
             raise rule_error(f"id '{value}' must be a category prefix and 3 digits, e.g. AF-001")
         category = info.data.get("category")
@@ -268,8 +282,22 @@ class QuestionBase(_Strict):
     @field_validator("fact")
     @classmethod
     def _fact_is_verified(cls, value: str, info: ValidationInfo) -> str:
+        local = LOCAL_FACT_RE.match(value)
+        if local is not None:
+            if not _context(info).local:
+                raise rule_error(
+                    "a local: source is only for question_bank/local/; cite a verified fact "
+                    "ID like F012"
+                )
+            if not LOCAL_FACT_DATE.search(local.group(1)):
+                raise rule_error(
+                    "a local source names who published it and when it was confirmed with the "
+                    "local office, e.g. local: 县公安局反诈中心公众号 2026-10-12"
+                )
+            return value
         if not FACT_ID_RE.match(value):
-            raise rule_error(f"fact '{value}' must be a fact ID like F012")
+            hint = " (or local: source and date, in a local file)" if _context(info).local else ""
+            raise rule_error(f"fact '{value}' must be a fact ID like F012{hint}")
         facts = _context(info).facts
         if facts is None:
             return value
@@ -492,8 +520,9 @@ def question_from_content(content: dict[str, Any]) -> AnyQuestion:
     Open questions keep their accepted answers under ``answer`` (a list of ``{zh, en}``); this
     and :func:`engine_view` spare readers of stored content from knowing such details.
     """
+    local = str(content.get("id", "")).startswith(f"{LOCAL_PREFIX}-")
     return QUESTION_ADAPTER.validate_python(
-        content, context=CheckContext(require_en=False).as_context()
+        content, context=CheckContext(require_en=False, local=local).as_context()
     )
 
 

@@ -51,10 +51,12 @@ from quiz.bank.schema import (
     CheckContext,
 )
 from quiz.bank.validate import (
+    LOCAL_FOLDER,
     Entry,
     Locate,
     bank_checks,
     file_category,
+    is_local,
     translate,
     validate_item,
 )
@@ -257,6 +259,12 @@ def write_template(path: Path) -> None:
         (
             "每道题必须引用 FACTS.md 中已核实（verified）的事实；不要改动表头。",
             "Every question must cite a verified fact from FACTS.md; keep the header row as is.",
+        ),
+        (
+            "本县本地题：题号用 LO-001 起，事实填 local: 来源 核实日期，英文可留空；"
+            "转换到 question_bank/local/（见其中的 README）。",
+            "Local questions: ids LO-001 on, fact as local: source and date confirmed, English "
+            "optional; convert into question_bank/local/ (see its README).",
         ),
         ("", ""),
     ]
@@ -616,6 +624,8 @@ def output_targets(output: Path) -> tuple[Path | None, str | None]:
     of the single output file."""
     if output.suffix.lower() in (".yaml", ".yml"):
         category = file_category(output)
+        if is_local(output):
+            return None, None  # a local file holds any category
         if category is None:
             names = ", ".join(f"{c}.yaml" for c in CATEGORIES)
             raise OutputNameError(
@@ -659,8 +669,13 @@ def convert(
         )
     if rows is None:
         return Conversion(sorted_problems(problems))
+    local = output.name == LOCAL_FOLDER if folder is not None else is_local(output)
     context = CheckContext(
-        facts=sheet, file_category=category, file_name=output.name, require_en=require_en
+        facts=sheet,
+        file_category=category,
+        file_name=output.name,
+        require_en=require_en and not local,
+        local=local,
     )
     entries, row_problems = check_rows(rows, context)
     problems.extend(row_problems)
@@ -692,9 +707,9 @@ def _write_yaml(target: Path, questions: Iterable[AnyQuestion], source: Path) ->
         header=f"Converted from {source.name} by `quiz bank convert`; edit here or in the sheet.",
     )
     # The writer must give back exactly what was checked; a difference is a bug, not bad input.
+    context = CheckContext(require_en=False, local=is_local(target)).as_context()
     reread = [
-        QUESTION_ADAPTER.validate_python(item, context=CheckContext(require_en=False).as_context())
-        for item in yaml.safe_load(text)
+        QUESTION_ADAPTER.validate_python(item, context=context) for item in yaml.safe_load(text)
     ]
     if reread != items:
         raise RuntimeError(f"YAML written for {target.name} does not read back the same")

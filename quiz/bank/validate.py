@@ -43,6 +43,8 @@ from quiz.bank.schema import (
 from quiz.bank.yamlio import BankDocument, Loc, read_bank_file
 
 BANK_SUFFIXES: Final = (".yaml", ".yml")
+#: The folder of an organiser's local questions, inside a bank folder (see its README).
+LOCAL_FOLDER: Final = "local"
 PROMPT_MAX_ZH: Final = 80
 TEXT_KEYS: Final = ("zh", "en")
 
@@ -485,14 +487,14 @@ def bank_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[Prob
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            inside = sorted(
-                child
-                for child in path.iterdir()
-                if child.suffix in BANK_SUFFIXES and child.is_file()
-            )
-            if not inside:
+            inside = _yaml_files(path)
+            # A bank folder's local/ folder comes with it; it may hold only its README.
+            local = path / LOCAL_FOLDER
+            extra = _yaml_files(local) if path.name != LOCAL_FOLDER and local.is_dir() else []
+            if not inside and not extra and path.name != LOCAL_FOLDER:
                 problems.append(Problem(FileSpot(str(path)), "no .yaml bank files in this folder"))
             candidates = [(child, str(path / child.name)) for child in inside]
+            candidates += [(child, str(local / child.name)) for child in extra]
         elif path.is_file():
             candidates = [(path, str(path))]
         else:
@@ -505,13 +507,24 @@ def bank_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[Prob
     return found, problems
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(
+        child for child in folder.iterdir() if child.suffix in BANK_SUFFIXES and child.is_file()
+    )
+
+
+def is_local(path: Path) -> bool:
+    """Whether a bank file is a local one (in a folder named ``local``)."""
+    return path.parent.name == LOCAL_FOLDER
+
+
 def file_category(path: Path) -> str | None:
     """The category a bank file is named after (``anti-fraud.yaml``), else None."""
     return path.stem if path.suffix == ".yaml" and path.stem in CATEGORIES else None
 
 
 def file_name_problem(path: Path, display: str) -> Problem | None:
-    if file_category(path) is not None:
+    if file_category(path) is not None or is_local(path):
         return None
     names = ", ".join(f"{category}.yaml" for category in CATEGORIES)
     return Problem(
@@ -570,11 +583,14 @@ def load_bank(
         name_problem = file_name_problem(path, display)
         if name_problem is not None:
             problems.append(name_problem)
+        local = is_local(path)
         context = CheckContext(
             facts=sheets.for_file(path, display),
-            file_category=file_category(path),
+            # A local file may hold any category, and zh only.
+            file_category=None if local else file_category(path),
             file_name=path.name,
-            require_en=require_en,
+            require_en=require_en and not local,
+            local=local,
         )
         document, read_problems = read_bank_file(path, display)
         problems.extend(read_problems)
