@@ -1,4 +1,4 @@
-"""``quiz bank ...`` commands: check, stats, import, template, convert.
+"""``quiz bank ...`` commands: check, stats, cues, calibrate, import, template, convert.
 
 Every command that reads a bank prints each problem as ``file:line:column: message`` and exits
 with status 1 when there is an error (or, with ``--strict``, a warning); 0 otherwise.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from quiz.bank.facts import BUNDLED_BANK
 from quiz.bank.problems import Problem
 
 if TYPE_CHECKING:
-    from quiz.bank.validate import BankResult
+    from quiz.bank.validate import BankResult, Freshness
 
 # pydantic, SQLAlchemy and openpyxl are imported inside the commands: `quiz --help` and the
 # other command groups do not pay for them.
@@ -43,17 +44,27 @@ _ALLOW_MISSING_EN = click.option(
 
 @click.group()
 def bank() -> None:
-    """Question bank: check, stats, import, template, convert."""
+    """Question bank: check, stats, cues, calibrate, import, template, convert."""
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _load(paths: Sequence[Path], facts: Path | None, allow_missing_en: bool) -> BankResult:
+def _load(
+    paths: Sequence[Path],
+    facts: Path | None,
+    allow_missing_en: bool,
+    freshness: Freshness | None = None,
+) -> BankResult:
     from quiz.bank.validate import load_bank
 
-    return load_bank(paths or [BUNDLED_BANK], facts=facts, require_en=not allow_missing_en)
+    return load_bank(
+        paths or [BUNDLED_BANK],
+        facts=facts,
+        require_en=not allow_missing_en,
+        freshness=freshness,
+    )
 
 
 def _row(label: str, count: int) -> str:
@@ -71,6 +82,7 @@ def _summary(result: BankResult) -> str:
     return (
         f"{_plural(len(result.files), 'file')}, {_plural(len(result.questions), 'question')}: "
         f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}"
+        + (f", {_plural(len(result.notes), 'note')}" if result.notes else "")
     )
 
 
@@ -79,11 +91,33 @@ def _summary(result: BankResult) -> str:
 @_STRICT
 @_FACTS
 @_ALLOW_MISSING_EN
+@click.option(
+    "--max-age-years",
+    type=click.IntRange(0, 50),
+    default=2,
+    show_default=True,
+    help="Warn when a question's as_of is older than this.",
+)
+@click.option(
+    "--date",
+    "on_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date figures are judged on, YYYY-MM-DD (default: today).",
+)
 def check(
-    paths: tuple[Path, ...], strict: bool, facts: Path | None, allow_missing_en: bool
+    paths: tuple[Path, ...],
+    strict: bool,
+    facts: Path | None,
+    allow_missing_en: bool,
+    max_age_years: int,
+    on_date: datetime | None,
 ) -> None:
     """Check bank files or folders (default: the bundled question_bank/)."""
-    result = _load(paths, facts, allow_missing_en)
+    from quiz.bank.validate import Freshness
+
+    today = on_date.date() if on_date is not None else date.today()
+    result = _load(paths, facts, allow_missing_en, Freshness(today, max_age_years))
     _report(result.problems)
     click.echo(_summary(result))
     if not result.ok(strict=strict):
@@ -129,6 +163,156 @@ def stats(paths: tuple[Path, ...], facts: Path | None, allow_missing_en: bool) -
             err=True,
         )
         raise SystemExit(1)
+
+
+@bank.command()
+@_PATHS
+@_FACTS
+@_ALLOW_MISSING_EN
+@click.option(
+    "--draws",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Simulated events for the key letters after shuffling.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Bigram Jaccard index from which prompts are listed as near-duplicates (default 0.3).",
+)
+def cues(
+    paths: tuple[Path, ...],
+    facts: Path | None,
+    allow_missing_en: bool,
+    draws: int,
+    threshold: float | None,
+) -> None:
+    """Measure the cues that give answers away: key letters, longest option, absolute words."""
+    from quiz.bank.cues import REVIEW_SIMILARITY, measure, report_lines
+
+    result = _load(paths, facts, allow_missing_en)
+    report = measure(
+        result.questions,
+        draws=draws,
+        threshold=REVIEW_SIMILARITY if threshold is None else threshold,
+    )
+    for line in report_lines(report):
+        click.echo(line)
+    if result.errors:
+        click.echo(
+            f"\n{_plural(len(result.errors), 'error')} in the bank: only valid questions are "
+            "measured; run `quiz bank check`",
+            err=True,
+        )
+        raise SystemExit(1)
+
+
+@bank.command()
+@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--bank",
+    "bank_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Bank files or folders to change (default: the bundled question_bank/).",
+)
+@click.option(
+    "--min-answers",
+    type=click.IntRange(1, None),
+    default=30,
+    show_default=True,
+    help="Questions with fewer answers (contestants and audience) are left as they are.",
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Paths in the diff are relative to this folder (default: the current one).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the diff here (default: standard output).",
+)
+def calibrate(
+    report: Path,
+    bank_paths: tuple[Path, ...],
+    min_answers: int,
+    root: Path,
+    output: Path | None,
+) -> None:
+    """Propose difficulty changes from a `quiz report --questions` CSV, as a diff.
+
+    Levels: at least 85 % correct -> 1, 50-85 % -> 2, below 50 % -> 3, for questions with at
+    least --min-answers answers. Review the diff, then apply it with `git apply` (or
+    `patch -p1`) from --root.
+    """
+    import os
+
+    from quiz.bank.calibrate import CalibrationError, bank_diff, propose, read_stats
+    from quiz.bank.validate import bank_files
+    from quiz.bank.yamlio import read_bank_file
+
+    raw = report.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")
+    try:
+        observed = read_stats(text)
+    except CalibrationError as exc:
+        raise click.ClickException(f"{report}: {exc}") from exc
+    files, problems = bank_files(bank_paths or [BUNDLED_BANK])
+    _report(problems)
+    current: dict[str, int] = {}
+    places: dict[str, tuple[Path, int]] = {}
+    texts: dict[Path, str] = {}
+    for path, display in files:
+        document, _problems = read_bank_file(path, display)
+        if document is None or not isinstance(document.data, list):
+            continue
+        texts[path] = path.read_text(encoding="utf-8")
+        for index, item in enumerate(document.data):
+            level = item.get("difficulty") if isinstance(item, dict) else None
+            code = item.get("id") if isinstance(item, dict) else None
+            where = document.values.get((index, "difficulty"))
+            if isinstance(code, str) and type(level) is int and where is not None:
+                current[code] = level
+                places[code] = (path, where[0])
+    changes = propose(observed, current, min_answers)
+    lines: dict[Path, dict[int, int]] = {}
+    for change in changes:
+        path, line = places[change.code]
+        lines.setdefault(path, {})[line] = change.proposed
+        click.echo(
+            f"{change.code}: {change.observed.correct}/{change.observed.answers} correct "
+            f"({change.observed.rate:.0%}): difficulty {change.current} -> {change.proposed}",
+            err=True,
+        )
+    diff = bank_diff(
+        [
+            (Path(os.path.relpath(path.resolve(), root.resolve())).as_posix(), texts[path], found)
+            for path, found in lines.items()
+        ]
+    )
+    counted = sum(1 for seen in observed if seen.answers >= min_answers)
+    unknown = sorted(seen.code for seen in observed if seen.code not in current)
+    click.echo(
+        f"{_plural(len(observed), 'question')} in the report, {counted} with at least "
+        f"{min_answers} answers: {_plural(len(changes), 'change')} proposed",
+        err=True,
+    )
+    if unknown:
+        click.echo(f"not in the bank (left out): {', '.join(unknown)}", err=True)
+    if output is None:
+        click.echo(diff, nl=False)
+    else:
+        output.write_text(diff, encoding="utf-8", newline="\n")
+        click.echo(f"wrote {output}", err=True)
 
 
 @bank.command("import")
@@ -256,7 +440,7 @@ def convert(
         click.echo(f"note: {note}", err=True)
     _report(conversion.problems)
     errors = sum(1 for problem in conversion.problems if problem.is_error)
-    warnings = len(conversion.problems) - errors
+    warnings = sum(1 for problem in conversion.problems if problem.severity == "warning")
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     if not conversion.written:
         click.echo(

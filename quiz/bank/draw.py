@@ -2,8 +2,10 @@
 
 An event's seed fixes one shuffled order of the whole bank (sorted by id first, so the order
 never depends on how the questions were loaded). The next question is the first one in that
-order that matches the round's filter and has not been used in the event yet. The result is a
-pure function of (questions, filter, seed, used ids): a restarted server draws the same.
+order that matches the round's filter and is new to the event: its id is not used yet, and it
+shares no fact and no ``group`` with a used question (:func:`apart_keys`), so one fact is
+asked once per event. The result is a pure function of (questions, filter, seed, used ids,
+used keys): a restarted server draws the same.
 """
 
 from __future__ import annotations
@@ -32,6 +34,24 @@ class Drawable(Protocol):
 
 
 Q = TypeVar("Q", bound=Drawable)
+
+
+def apart_keys(question: object) -> frozenset[str]:
+    """What a question shares with the questions it must not meet in one event: its fact and
+    its group (``"fact:F012"``, ``"group:hotline-12381"``). Questions without them (plain
+    test items) share nothing."""
+    fact = getattr(question, "fact", None)
+    group = getattr(question, "group", None)
+    return frozenset(
+        f"{name}:{value}" for name, value in (("fact", fact), ("group", group)) if value
+    )
+
+
+def used_keys(questions: Iterable[Drawable], used: Collection[str]) -> frozenset[str]:
+    """The :func:`apart_keys` of the questions in ``questions`` whose id is in ``used``."""
+    return frozenset(
+        key for question in questions if question.id in used for key in apart_keys(question)
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +100,7 @@ class PoolExhausted(LookupError):
         super().__init__(
             f"not enough questions left: {requested} requested, but only {self.remaining} of the "
             f"{matched} questions matching the filter ({filter}) are unused; {used} of them "
-            "were already used in this event"
+            "were already used in this event (or share a fact or group with one that was)"
         )
 
 
@@ -98,12 +118,21 @@ def matching(questions: Iterable[Q], filter: DrawFilter) -> list[Q]:
     return [question for question in questions if filter.matches(question)]
 
 
+def _fresh(question: Drawable, used: Collection[str], blocked: Collection[str]) -> bool:
+    return question.id not in used and apart_keys(question).isdisjoint(blocked)
+
+
 def remaining(
-    questions: Iterable[Q], used: Collection[str], filter: DrawFilter | None = None
+    questions: Sequence[Q],
+    used: Collection[str],
+    filter: DrawFilter | None = None,
+    *,
+    keys: Collection[str] = (),
 ) -> int:
-    """How many questions matching ``filter`` are still unused."""
+    """How many questions matching ``filter`` are still new to the event (see :func:`draw`)."""
+    blocked = used_keys(questions, used) | frozenset(keys)
     candidates = matching(questions, filter or DrawFilter())
-    return sum(1 for question in candidates if question.id not in used)
+    return sum(1 for question in candidates if _fresh(question, used, blocked))
 
 
 def draw(
@@ -113,16 +142,27 @@ def draw(
     used: Collection[str],
     filter: DrawFilter | None = None,
     count: int = 1,
+    keys: Collection[str] = (),
 ) -> list[Q]:
-    """The next ``count`` questions of the event that match ``filter``, none in ``used``.
+    """The next ``count`` questions of the event that match ``filter``: none in ``used``, none
+    sharing a fact or group with a used question, nor with another of the ``count``.
 
-    Raises :class:`PoolExhausted` (and draws nothing) when fewer than ``count`` are left.
+    ``keys`` adds the :func:`apart_keys` of used questions that are not in ``questions`` (a
+    question retired since it was shown). Raises :class:`PoolExhausted` (and draws nothing)
+    when fewer than ``count`` are left.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
     chosen_filter = filter or DrawFilter()
     candidates = matching(event_order(questions, seed), chosen_filter)
-    fresh = [question for question in candidates if question.id not in used]
+    blocked = set(used_keys(questions, used) | frozenset(keys))
+    fresh: list[Q] = []
+    for question in candidates:
+        if _fresh(question, used, blocked):
+            fresh.append(question)
+            if len(fresh) == count:
+                break
+            blocked |= apart_keys(question)
     if len(fresh) < count:
         raise PoolExhausted(
             matched=len(candidates),

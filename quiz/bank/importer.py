@@ -163,5 +163,5 @@ def import_bank(
     """Import a loaded bank; raises :class:`BankNotImportable` if it has errors (or, when
     ``strict``, warnings), before touching the database."""
     if not bank.ok(strict=strict):
-        raise BankNotImportable(bank.problems if strict else bank.errors)
+        raise BankNotImportable(bank.errors + bank.warnings if strict else bank.errors)
     return import_questions(session_factory, bank.questions, retire_missing=retire_missing)

@@ -2,7 +2,8 @@
 
 A problem in a YAML or Markdown file is reported as ``file:line:column: message``; one in a
 spreadsheet as ``file:row N: column X (header): message``. Warnings carry ``warning:`` after
-the place. Lines, columns and rows are 1-based, as editors and spreadsheets show them.
+the place, notes ``note:`` (for the editor's information; a note never fails a check).
+Lines, columns and rows are 1-based, as editors and spreadsheets show them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 def column_letter(index: int) -> str:
@@ -87,8 +88,13 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == "error"
 
+    @property
+    def fails_strict(self) -> bool:
+        """Whether the problem fails a ``--strict`` check (errors and warnings, not notes)."""
+        return self.severity != "note"
+
     def __str__(self) -> str:
-        label = "warning: " if self.severity == "warning" else ""
+        label = "" if self.severity == "error" else f"{self.severity}: "
         return printable(f"{self.spot}: {label}{self.message}")
 
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -56,9 +57,13 @@ KEY_ORDER: Final = (
     "difficulty",
     "prompt",
     "options",
+    "shuffle",
     "answer",
     "explanation",
     "fact",
+    "as_of",
+    "group",
+    "messages",
     "tags",
     "time_limit",
 )
@@ -69,7 +74,17 @@ OPTION_COUNTS: Final = {"single": (2, 6), "multiple": (3, 6), "truefalse": (2, 2
 RANGES: Final = {"difficulty": (1, 3), "time_limit": (5, 120)}
 TRUE_FALSE_OPTIONS: Final = (("正确", "True"), ("错误", "False"))
 ID_RE: Final = re.compile(r"^([A-Z]{2})-(\d{3})$")
+#: The id prefix of local questions (``question_bank/local/``), whatever their category.
+LOCAL_PREFIX: Final = "LO"
+#: A local question's source: ``local: <who published it> <when it was confirmed>``.
+LOCAL_FACT_RE: Final = re.compile(r"^local:\s*(\S.*)$", re.DOTALL)
+LOCAL_FACT_DATE: Final = re.compile(r"\d{4}-\d{1,2}(?:-\d{1,2})?|\d{4}年\d{1,2}月")
 TAG_RE: Final = re.compile(r"^[a-z][a-z0-9-]*$")
+#: ``group`` and ``messages`` entries: lowercase slugs like tags.
+SLUG_RE: Final = TAG_RE
+AS_OF_RE: Final = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+#: The years an ``as_of`` may name (a typo such as 2205 is refused).
+AS_OF_YEARS: Final = (1990, 2100)
 
 #: Error type of the cross-field rules below (their messages are final, not templates).
 RULE_ERROR: Final = "bank_rule"
@@ -92,6 +107,8 @@ class CheckContext:
     file_category: str | None = None
     file_name: str = ""
     require_en: bool = True
+    #: A file of ``question_bank/local/``: ``LO-`` ids and ``local:`` sources.
+    local: bool = False
 
     def as_context(self) -> dict[str, Any]:
         return {"bank": self}
@@ -139,9 +156,38 @@ def _tag(value: str) -> str:
     return value
 
 
+def _slug(value: str, info: ValidationInfo) -> str:
+    if not SLUG_RE.match(value):
+        name = info.field_name or "value"
+        raise rule_error(
+            f"{name} '{value}' must be a lowercase slug (a-z, 0-9, '-'), e.g. knows-12377"
+        )
+    return value
+
+
+def _year_as_text(value: Any) -> Any:
+    # `as_of: 2024` is read by YAML (and a spreadsheet) as a number; it means the year.
+    return str(value) if type(value) is int else value
+
+
+def _as_of(value: str) -> str:
+    match = AS_OF_RE.match(value)
+    low, high = AS_OF_YEARS
+    if match is None:
+        raise rule_error(f"as_of '{value}' must be a year or a year and month: 2024 or 2024-05")
+    year, month = int(match.group(1)), match.group(2)
+    if not low <= year <= high:
+        raise rule_error(f"as_of year {year} is out of range ({low} to {high})")
+    if month is not None and not 1 <= int(month) <= 12:
+        raise rule_error(f"as_of month {month} is not a month (01 to 12)")
+    return value
+
+
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
 Letter = Annotated[str, AfterValidator(_letter)]
 Tag = Annotated[str, AfterValidator(_tag)]
+Slug = Annotated[str, AfterValidator(_slug)]
+AsOf = Annotated[str, BeforeValidator(_year_as_text), AfterValidator(_as_of)]
 
 
 class _Strict(BaseModel):
@@ -190,6 +236,12 @@ class QuestionBase(_Strict):
     prompt: Text
     explanation: Text
     fact: str
+    #: The date of the figures the question relies on: "2024" or "2024-05".
+    as_of: AsOf | None = None
+    #: Questions sharing a group (or a fact) are never drawn in the same event.
+    group: Slug | None = None
+    #: The campaign key messages the question tests (e.g. knows-12377).
+    messages: list[Slug] | None = None
     tags: list[Tag] = Field(default_factory=list)
     time_limit: (
         Annotated[int, Field(ge=RANGES["time_limit"][0], le=RANGES["time_limit"][1])] | None
@@ -210,6 +262,13 @@ class QuestionBase(_Strict):
     @classmethod
     def _id_format(cls, value: str, info: ValidationInfo) -> str:
         match = ID_RE.match(value)
+        if _context(info).local:
+            if match is None or match.group(1) != LOCAL_PREFIX:
+                raise rule_error(
+                    f"id '{value}' must be {LOCAL_PREFIX}- and 3 digits in a local file, "
+                    f"e.g. {LOCAL_PREFIX}-001"
+                )
+            return value
         if match is None:
             raise rule_error(f"id '{value}' must be a category prefix and 3 digits, e.g. AF-001")
         category = info.data.get("category")
@@ -223,8 +282,22 @@ class QuestionBase(_Strict):
     @field_validator("fact")
     @classmethod
     def _fact_is_verified(cls, value: str, info: ValidationInfo) -> str:
+        local = LOCAL_FACT_RE.match(value)
+        if local is not None:
+            if not _context(info).local:
+                raise rule_error(
+                    "a local: source is only for question_bank/local/; cite a verified fact "
+                    "ID like F012"
+                )
+            if not LOCAL_FACT_DATE.search(local.group(1)):
+                raise rule_error(
+                    "a local source names who published it and when it was confirmed with the "
+                    "local office, e.g. local: 县公安局反诈中心公众号 2026-10-12"
+                )
+            return value
         if not FACT_ID_RE.match(value):
-            raise rule_error(f"fact '{value}' must be a fact ID like F012")
+            hint = " (or local: source and date, in a local file)" if _context(info).local else ""
+            raise rule_error(f"fact '{value}' must be a fact ID like F012{hint}")
         facts = _context(info).facts
         if facts is None:
             return value
@@ -245,6 +318,23 @@ class QuestionBase(_Strict):
             if tag in value[:index]:
                 raise rule_error(f"tag '{tag}' is listed twice", index)
         return value
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise rule_error("messages is empty: list at least one key message, or leave it out")
+        for index, message in enumerate(value):
+            if message in value[:index]:
+                raise rule_error(f"message '{message}' is listed twice", index)
+        return value
+
+    @property
+    def shuffled(self) -> bool:
+        """Whether the options are shuffled when the question is drawn."""
+        return False
 
     # The engine's view of a question; each type below fills these in.
     @property
@@ -270,6 +360,8 @@ class QuestionBase(_Strict):
 
 class _ChoiceQuestion(QuestionBase):
     options: list[Text]
+    #: ``false`` pins the option order (e.g. "none of these" last); unset means shuffled.
+    shuffle: bool | None = None
 
     @field_validator("options")
     @classmethod
@@ -294,6 +386,10 @@ class _ChoiceQuestion(QuestionBase):
     @property
     def option_count(self) -> int:
         return len(self.options)
+
+    @property
+    def shuffled(self) -> bool:
+        return self.shuffle is not False
 
     @property
     def choices(self) -> tuple[Text, ...]:
@@ -367,9 +463,23 @@ class TrueFalseQuestion(_ChoiceQuestion):
         _letter_in_range(value, info)
         return value
 
+    @field_validator("shuffle")
+    @classmethod
+    def _always_pinned(cls, value: bool | None) -> bool | None:
+        if value:
+            raise rule_error(
+                "truefalse options are never shuffled (正确 is always A, 错误 always B); "
+                "leave shuffle out"
+            )
+        return value
+
     @property
     def answer_letters(self) -> tuple[str, ...]:
         return (self.answer,)
+
+    @property
+    def shuffled(self) -> bool:
+        return False
 
 
 class OpenQuestion(QuestionBase):
@@ -410,8 +520,9 @@ def question_from_content(content: dict[str, Any]) -> AnyQuestion:
     Open questions keep their accepted answers under ``answer`` (a list of ``{zh, en}``); this
     and :func:`engine_view` spare readers of stored content from knowing such details.
     """
+    local = str(content.get("id", "")).startswith(f"{LOCAL_PREFIX}-")
     return QUESTION_ADAPTER.validate_python(
-        content, context=CheckContext(require_en=False).as_context()
+        content, context=CheckContext(require_en=False, local=local).as_context()
     )
 
 
@@ -435,6 +546,10 @@ def engine_view(question: AnyQuestion) -> dict[str, Any]:
         "accepted": [text.model_dump() for text in question.accepted],
         "explanation": question.explanation.model_dump(),
         "fact": question.fact,
+        "group": question.group,
+        "as_of": question.as_of,
+        "shuffle": question.shuffled,
+        "messages": list(question.messages or ()),
         "tags": list(question.tags),
         "time_limit": question.time_limit,
         "answer_time_ms": None if question.time_limit is None else question.time_limit * 1000,

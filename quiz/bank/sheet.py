@@ -51,10 +51,12 @@ from quiz.bank.schema import (
     CheckContext,
 )
 from quiz.bank.validate import (
+    LOCAL_FOLDER,
     Entry,
     Locate,
     bank_checks,
     file_category,
+    is_local,
     translate,
     validate_item,
 )
@@ -85,6 +87,10 @@ COLUMNS: Final = (
     "fact",
     "tags",
     "time_limit",
+    "shuffle",
+    "as_of",
+    "group",
+    "messages",
 )
 REQUIRED_COLUMNS: Final = (
     "id",
@@ -144,6 +150,26 @@ COLUMN_HELP: Final = {
         "Tags (optional): lowercase words, comma-separated",
     ),
     "time_limit": ("答题时限（可选）：5–120 秒", "Time limit (optional): 5–120 seconds"),
+    "shuffle": (
+        "选项顺序（可选）：填“否”固定选项顺序（如“以上都不是”须在最后）；留空则抽题时打乱；"
+        "判断题始终固定",
+        "Option order (optional): 'no' pins the order (e.g. 'none of these' last); empty: "
+        "shuffled when drawn; truefalse is always pinned",
+    ),
+    "as_of": (
+        "数据时间（可选）：题目所依据数字的年份或年月，如 2024 或 2024-05",
+        "As of (optional): year or year-month of the figures the question relies on, "
+        "e.g. 2024 or 2024-05",
+    ),
+    "group": (
+        "题组（可选）：小写英文词；同组（或同一事实）的题在一场活动中只出一道",
+        "Group (optional): a lowercase word; questions of one group (or one fact) are "
+        "never drawn in the same event",
+    ),
+    "messages": (
+        "宣传要点（可选）：本题考查的要点，小写英文词，逗号分隔，如 knows-12377",
+        "Key messages (optional): the campaign messages tested, comma-separated, e.g. knows-12377",
+    ),
 }
 EXAMPLE_ROW: Final = {
     "id": "RP-001",
@@ -168,6 +194,11 @@ EXAMPLE_ROW: Final = {
     "time_limit": 20,
 }
 _SEPARATORS: Final = re.compile(r"[\s,，、;；]+")
+#: What a ``shuffle`` cell may say (case-folded), besides an Excel TRUE/FALSE.
+_YES_NO: Final = {
+    **dict.fromkeys(("true", "yes", "y", "1", "是", "打乱"), True),
+    **dict.fromkeys(("false", "no", "n", "0", "否", "固定", "不打乱"), False),
+}
 
 
 # --- template --------------------------------------------------------------------------------
@@ -228,6 +259,12 @@ def write_template(path: Path) -> None:
         (
             "每道题必须引用 FACTS.md 中已核实（verified）的事实；不要改动表头。",
             "Every question must cite a verified fact from FACTS.md; keep the header row as is.",
+        ),
+        (
+            "本县本地题：题号用 LO-001 起，事实填 local: 来源 核实日期，英文可留空；"
+            "转换到 question_bank/local/（见其中的 README）。",
+            "Local questions: ids LO-001 on, fact as local: source and date confirmed, English "
+            "optional; convert into question_bank/local/ (see its README).",
         ),
         ("", ""),
     ]
@@ -452,8 +489,23 @@ def row_data(cells: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str
         data["options"] = [option or {} for option in options]
     elif question_type == "truefalse":
         data["options"] = [{"zh": zh, "en": en} for zh, en in TRUE_FALSE_OPTIONS]
-    if (tags := _text(cells.get("tags"))) is not None:
-        data["tags"] = [tag for tag in _SEPARATORS.split(tags) if tag]
+    for key in ("tags", "messages"):
+        if (words := _text(cells.get(key))) is not None:
+            data[key] = [word for word in _SEPARATORS.split(words) if word]
+    if (group := _text(cells.get("group"))) is not None:
+        data["group"] = group
+    as_of = cells.get("as_of")
+    if isinstance(as_of, datetime | date):
+        # Excel turns a typed "2024-05" into a date: the month is what was meant.
+        data["as_of"] = f"{as_of.year:04d}-{as_of.month:02d}"
+    elif (text := _text(as_of)) is not None:
+        data["as_of"] = text
+    shuffle = cells.get("shuffle")
+    if isinstance(shuffle, bool):
+        data["shuffle"] = shuffle
+    elif (text := _text(shuffle)) is not None:
+        # An unrecognised word is passed on as text, for the schema to refuse.
+        data["shuffle"] = _YES_NO.get(text.casefold(), text)
     answer = _text(cells.get("answer"))
     accepted = {lang: _text(cells.get(f"answer_{lang}")) for lang in LANGS}
     if question_type == "open":
@@ -560,7 +612,7 @@ class Conversion:
     questions: tuple[AnyQuestion, ...] = ()
 
     def ok(self, *, strict: bool = False) -> bool:
-        return not any(p.is_error or strict for p in self.problems)
+        return not any(p.is_error or (strict and p.fails_strict) for p in self.problems)
 
 
 class OutputNameError(ValueError):
@@ -572,6 +624,8 @@ def output_targets(output: Path) -> tuple[Path | None, str | None]:
     of the single output file."""
     if output.suffix.lower() in (".yaml", ".yml"):
         category = file_category(output)
+        if is_local(output):
+            return None, None  # a local file holds any category
         if category is None:
             names = ", ".join(f"{c}.yaml" for c in CATEGORIES)
             raise OutputNameError(
@@ -615,8 +669,13 @@ def convert(
         )
     if rows is None:
         return Conversion(sorted_problems(problems))
+    local = output.name == LOCAL_FOLDER if folder is not None else is_local(output)
     context = CheckContext(
-        facts=sheet, file_category=category, file_name=output.name, require_en=require_en
+        facts=sheet,
+        file_category=category,
+        file_name=output.name,
+        require_en=require_en and not local,
+        local=local,
     )
     entries, row_problems = check_rows(rows, context)
     problems.extend(row_problems)
@@ -648,9 +707,9 @@ def _write_yaml(target: Path, questions: Iterable[AnyQuestion], source: Path) ->
         header=f"Converted from {source.name} by `quiz bank convert`; edit here or in the sheet.",
     )
     # The writer must give back exactly what was checked; a difference is a bug, not bad input.
+    context = CheckContext(require_en=False, local=is_local(target)).as_context()
     reread = [
-        QUESTION_ADAPTER.validate_python(item, context=CheckContext(require_en=False).as_context())
-        for item in yaml.safe_load(text)
+        QUESTION_ADAPTER.validate_python(item, context=context) for item in yaml.safe_load(text)
     ]
     if reread != items:
         raise RuntimeError(f"YAML written for {target.name} does not read back the same")

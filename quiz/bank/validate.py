@@ -4,7 +4,8 @@ Each file (or spreadsheet row) is validated question by question against the sch
 and every pydantic error is turned into a :class:`~quiz.bank.problems.Problem` at the place it
 points to. The checks that need the whole bank come after: duplicate ids (errors), and the
 writers' rules that need judgement (warnings): near-duplicate prompts, prompts too long to
-read aloud, "all of the above" options and article numbers of the amended Cybersecurity Law.
+read aloud, "all of the above" options, article numbers of the amended Cybersecurity Law, and
+fresh figures (:class:`Freshness`): an ``as_of`` older than a set age, a statistic without one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from quiz.bank.cues import NEAR_DUPLICATE, near_duplicates
 from quiz.bank.facts import BUNDLED_BANK, FACTS_FILE, FactSheet, find_fact_sheet, parse_facts
 from quiz.bank.problems import FileSpot, Problem, Spot, TextSpot, sorted_problems
 from quiz.bank.schema import (
@@ -37,12 +39,12 @@ from quiz.bank.schema import (
     AnyQuestion,
     CheckContext,
     Text,
-    normalise,
 )
 from quiz.bank.yamlio import BankDocument, Loc, read_bank_file
 
 BANK_SUFFIXES: Final = (".yaml", ".yml")
-NEAR_DUPLICATE: Final = 0.85
+#: The folder of an organiser's local questions, inside a bank folder (see its README).
+LOCAL_FOLDER: Final = "local"
 PROMPT_MAX_ZH: Final = 80
 TEXT_KEYS: Final = ("zh", "en")
 
@@ -61,6 +63,42 @@ _TEXT_RULES: Final = (
         "test the content",
     ),
 )
+
+#: A statistic: a percentage or an amount in 万/亿 (zh). A sentence about a legal threshold or
+#: penalty (罚款, 以上, 不足...) states the law, not a figure that ages, and is not one.
+_STATISTIC: Final = re.compile(
+    r"\d+(?:\.\d+)?\s*[%％]|百分之[零〇一二三四五六七八九十百点]+|\d[\d.,，]*\s*多?[万亿]"
+)
+_LEGAL_AMOUNT: Final = re.compile(r"罚款|罚金|拘留|有期徒刑|数额|以上|以下|不足|最高")
+_SENTENCE_END: Final = re.compile(r"[。；;！？!?\n]")
+MAX_AGE_YEARS: Final = 2
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When figures count as stale: an ``as_of`` more than ``max_age_years`` before ``today``.
+
+    A year alone (``as_of: 2024``) counts as its last month, December."""
+
+    today: date
+    max_age_years: int = MAX_AGE_YEARS
+
+    def months_old(self, as_of: str) -> int:
+        year, _, month = as_of.partition("-")
+        return (self.today.year - int(year)) * 12 + self.today.month - int(month or 12)
+
+    def stale(self, as_of: str) -> bool:
+        return self.months_old(as_of) > self.max_age_years * 12
+
+
+def statistic_in(text: str) -> str | None:
+    """The first statistic in ``text`` outside sentences about legal amounts, else None."""
+    for sentence in _SENTENCE_END.split(text):
+        found = _STATISTIC.search(sentence)
+        if found is not None and not _LEGAL_AMOUNT.search(sentence):
+            return found.group()
+    return None
+
 
 #: Where a part of a question is: a path inside the question -> a spot in its file.
 Locate = Callable[[Loc], Spot]
@@ -164,8 +202,16 @@ def translate(error: ErrorDetails, *, sheet: bool) -> tuple[Loc, bool, str]:
         if not isinstance(raw, str):
             return (*loc, "type"), False, f"type must be one of {choices}; got {describe(raw)}"
         return (*loc, "type"), False, f"unknown type '{raw}' (one of: {choices})"
+    if kind == "string_type" and name == "as_of":
+        return (
+            loc,
+            False,
+            f"as_of must be a year or a year and month (2024 or 2024-05), got {describe(value)}",
+        )
     if kind == "string_type":
         return loc, False, f"expected text, got {describe(value)}{quote_hint}"
+    if kind == "bool_type":
+        return loc, False, f"{name} must be true or false, got {describe(value)}"
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return loc, False, f"{name} must be a whole number, got {describe(value)}"
     if kind == "list_type":
@@ -272,8 +318,11 @@ def _texts(question: AnyQuestion) -> Iterable[tuple[Loc, Text]]:
     yield ("explanation",), question.explanation
 
 
-def bank_checks(entries: Sequence[Entry]) -> tuple[list[Entry], list[Problem]]:
-    """Checks across questions (duplicate ids) and the writers' rules (warnings).
+def bank_checks(
+    entries: Sequence[Entry], freshness: Freshness | None = None
+) -> tuple[list[Entry], list[Problem]]:
+    """Checks across questions (duplicate ids) and the writers' rules (warnings); figures are
+    checked against ``freshness`` (default: today, :data:`MAX_AGE_YEARS`).
 
     Returns the entries without repeated ids (the first of each id is kept) and the problems.
     """
@@ -296,42 +345,51 @@ def bank_checks(entries: Sequence[Entry]) -> tuple[list[Entry], list[Problem]]:
     problems.extend(_near_duplicates(unique))
     for entry in unique:
         problems.extend(_writer_rules(entry))
+        problems.extend(_fresh_figures(entry, freshness or Freshness(date.today())))
     return unique, problems
 
 
 def _near_duplicates(entries: Sequence[Entry]) -> list[Problem]:
-    zh = [normalise(entry.question.prompt.zh) for entry in entries]
-    en = [" ".join((entry.question.prompt.en or "").casefold().split()) for entry in entries]
-    matcher = difflib.SequenceMatcher(autojunk=False)
+    """Near-duplicate prompts (the cue measure of :mod:`quiz.bank.cues`) and identical English
+    prompts. A pair the draw keeps apart (same fact or group) is a note; any other pair is a
+    warning: an event could show both."""
     problems: list[Problem] = []
-    for later in range(len(entries)):
-        # SequenceMatcher caches its second sequence; the cheap bounds skip most pairs.
-        matcher.set_seq2(zh[later])
-        for earlier in range(later):
-            matcher.set_seq1(zh[earlier])
-            other = entries[earlier]
-            if (
-                matcher.real_quick_ratio() >= NEAR_DUPLICATE
-                and matcher.quick_ratio() >= NEAR_DUPLICATE
-                and (ratio := matcher.ratio()) >= NEAR_DUPLICATE
-            ):
-                problems.append(
-                    Problem(
-                        entries[later].locate(("prompt", "zh")),
-                        f"prompt nearly repeats {other.question.id} at "
-                        f"{other.locate(('prompt', 'zh'))} (similarity {ratio:.2f})",
-                        "warning",
-                    )
+    by_id = {entry.question.id: entry for entry in entries}
+    for pair in near_duplicates([entry.question for entry in entries], NEAR_DUPLICATE):
+        earlier, later = by_id[pair.first.id], by_id[pair.second.id]
+        message = (
+            f"prompt nearly repeats {pair.first.id} at {earlier.locate(('prompt', 'zh'))} "
+            f"(similarity {pair.similarity:.2f})"
+        )
+        if pair.kept_apart:
+            shared = (
+                f"fact {pair.first.fact}"
+                if pair.first.fact == pair.second.fact
+                else f"group {pair.first.group}"
+            )
+            message += f"; they share {shared}, so no event shows both"
+        else:
+            message += "; give both the same group: (or rewrite one) so no event shows both"
+        problems.append(
+            Problem(
+                later.locate(("prompt", "zh")),
+                message,
+                "note" if pair.kept_apart else "warning",
+            )
+        )
+    first_en: dict[str, Entry] = {}
+    for entry in entries:
+        en = " ".join((entry.question.prompt.en or "").casefold().split())
+        other = first_en.setdefault(en, entry) if en else entry
+        if other is not entry:
+            problems.append(
+                Problem(
+                    entry.locate(("prompt", "en")),
+                    f"English prompt is the same as {other.question.id}'s at "
+                    f"{other.locate(('prompt', 'en'))}",
+                    "warning",
                 )
-            elif en[later] and en[later] == en[earlier]:
-                problems.append(
-                    Problem(
-                        entries[later].locate(("prompt", "en")),
-                        f"English prompt is the same as {other.question.id}'s at "
-                        f"{other.locate(('prompt', 'en'))}",
-                        "warning",
-                    )
-                )
+            )
     return problems
 
 
@@ -361,6 +419,34 @@ def _writer_rules(entry: Entry) -> list[Problem]:
     return problems
 
 
+def _fresh_figures(entry: Entry, freshness: Freshness) -> list[Problem]:
+    question, locate = entry.question, entry.locate
+    if question.as_of is not None:
+        if not freshness.stale(question.as_of):
+            return []
+        return [
+            Problem(
+                locate(("as_of",)),
+                f"figures as of {question.as_of} are more than {freshness.max_age_years} "
+                f"years old on {freshness.today.isoformat()}: check them against the newest "
+                "release and update as_of (or retire the question)",
+                "warning",
+            )
+        ]
+    for field_name, text in (("prompt", question.prompt), ("explanation", question.explanation)):
+        found = statistic_in(text.zh)
+        if found is not None:
+            return [
+                Problem(
+                    locate((field_name, "zh")),
+                    f"the {field_name} quotes a statistic ({found}) but the question has no "
+                    "as_of: add the year (or year-month) of the figures, e.g. as_of: 2024",
+                    "warning",
+                )
+            ]
+    return []
+
+
 # --- loading a bank ----------------------------------------------------------------------------
 
 
@@ -379,11 +465,15 @@ class BankResult:
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
-        return tuple(problem for problem in self.problems if not problem.is_error)
+        return tuple(problem for problem in self.problems if problem.severity == "warning")
+
+    @property
+    def notes(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.severity == "note")
 
     def ok(self, *, strict: bool = False) -> bool:
-        """No errors (and, when ``strict``, no warnings either)."""
-        return not (self.problems if strict else self.errors)
+        """No errors (and, when ``strict``, no warnings either; notes never fail)."""
+        return not (self.errors + self.warnings if strict else self.errors)
 
     def by_id(self) -> dict[str, AnyQuestion]:
         return {question.id: question for question in self.questions}
@@ -397,14 +487,14 @@ def bank_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[Prob
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            inside = sorted(
-                child
-                for child in path.iterdir()
-                if child.suffix in BANK_SUFFIXES and child.is_file()
-            )
-            if not inside:
+            inside = _yaml_files(path)
+            # A bank folder's local/ folder comes with it; it may hold only its README.
+            local = path / LOCAL_FOLDER
+            extra = _yaml_files(local) if path.name != LOCAL_FOLDER and local.is_dir() else []
+            if not inside and not extra and path.name != LOCAL_FOLDER:
                 problems.append(Problem(FileSpot(str(path)), "no .yaml bank files in this folder"))
             candidates = [(child, str(path / child.name)) for child in inside]
+            candidates += [(child, str(local / child.name)) for child in extra]
         elif path.is_file():
             candidates = [(path, str(path))]
         else:
@@ -417,13 +507,24 @@ def bank_files(paths: Iterable[Path]) -> tuple[list[tuple[Path, str]], list[Prob
     return found, problems
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(
+        child for child in folder.iterdir() if child.suffix in BANK_SUFFIXES and child.is_file()
+    )
+
+
+def is_local(path: Path) -> bool:
+    """Whether a bank file is a local one (in a folder named ``local``)."""
+    return path.parent.name == LOCAL_FOLDER
+
+
 def file_category(path: Path) -> str | None:
     """The category a bank file is named after (``anti-fraud.yaml``), else None."""
     return path.stem if path.suffix == ".yaml" and path.stem in CATEGORIES else None
 
 
 def file_name_problem(path: Path, display: str) -> Problem | None:
-    if file_category(path) is not None:
+    if file_category(path) is not None or is_local(path):
         return None
     names = ", ".join(f"{category}.yaml" for category in CATEGORIES)
     return Problem(
@@ -467,6 +568,7 @@ def load_bank(
     *,
     facts: Path | None = None,
     require_en: bool = True,
+    freshness: Freshness | None = None,
 ) -> BankResult:
     """Load and check a bank: files or folders (default: the bundled ``question_bank/``).
 
@@ -481,11 +583,14 @@ def load_bank(
         name_problem = file_name_problem(path, display)
         if name_problem is not None:
             problems.append(name_problem)
+        local = is_local(path)
         context = CheckContext(
             facts=sheets.for_file(path, display),
-            file_category=file_category(path),
+            # A local file may hold any category, and zh only.
+            file_category=None if local else file_category(path),
             file_name=path.name,
-            require_en=require_en,
+            require_en=require_en and not local,
+            local=local,
         )
         document, read_problems = read_bank_file(path, display)
         problems.extend(read_problems)
@@ -494,7 +599,7 @@ def load_bank(
             entries.extend(file_entries)
             problems.extend(file_problems)
     problems.extend(sheets.problems)
-    unique, bank_problems = bank_checks(entries)
+    unique, bank_problems = bank_checks(entries, freshness)
     problems.extend(bank_problems)
     return BankResult(
         questions=tuple(entry.question for entry in unique),

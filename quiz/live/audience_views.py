@@ -22,10 +22,10 @@ StageView = Callable[[str], dict[str, Any]]
 
 
 def public_question(q: QuestionView) -> dict[str, Any]:
-    """What everyone may see of a question before it is closed: no key, no explanation."""
+    """What everyone may see of a question before it is closed: no key, no explanation, no
+    bank code (it finds the question, and its key, in the public bank)."""
     return {
         "id": q.id,
-        "code": q.code,
         "kind": q.kind,
         "category": q.category,
         "difficulty": q.difficulty,

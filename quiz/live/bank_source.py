@@ -3,6 +3,10 @@
 Question versions never change once written, so a version is read from the database once and
 kept; drawing reads the current versions afresh each time (a draw happens once per question),
 so a ``quiz bank import`` during an event is picked up for the next question.
+
+A drawn question is new to the event (no used code, fact or group: :func:`quiz.bank.draw.draw`)
+and comes with its options shuffled from the draw seed and its code; its id then carries the
+order (``"123~CADB"``), and :meth:`BankQuestionSource.get` gives the same view for that id.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.bank.draw import DrawFilter, PoolExhausted
+from quiz.bank.draw import DrawFilter, PoolExhausted, apart_keys
 from quiz.bank.draw import draw as bank_draw
 from quiz.bank.schema import LETTERS
-from quiz.live.questions import QuestionView
+from quiz.live.questions import QuestionView, resolve_shown
 from quiz.models.bank import Question, QuestionVersion
 
 
@@ -24,10 +28,12 @@ def view_of(version: QuestionVersion) -> QuestionView:
     """The live view of one stored version (its content is the validated question)."""
     content = version.content
     answer = content.get("answer")
+    # An open question keeps its accepted answers ({zh, en}) under "answer" (quiz.bank.schema).
+    texts = [a for a in answer if isinstance(a, dict)] if isinstance(answer, list) else []
     if isinstance(answer, str):
         letters: tuple[str, ...] = (answer,)
     elif isinstance(answer, list):
-        letters = tuple(sorted(str(a) for a in answer))
+        letters = tuple(sorted(str(a) for a in answer if isinstance(a, str)))
     else:
         letters = ()
     options = tuple(
@@ -36,13 +42,15 @@ def view_of(version: QuestionVersion) -> QuestionView:
     )
     accepted = tuple(
         {"zh": str(a.get("zh", "")), "en": str(a.get("en") or "")}
-        for a in content.get("accepted") or []
+        for a in [*texts, *(content.get("accepted") or [])]
     )
     time_limit = content.get("time_limit")
+    kind = str(content.get("type", "open"))
+    group = content.get("group")
     return QuestionView(
         id=str(version.id),
         code=version.question_id,
-        kind=str(content.get("type", "open")),
+        kind=kind,
         prompt=_text(content.get("prompt")),
         options=options,
         answer=letters,
@@ -51,6 +59,10 @@ def view_of(version: QuestionVersion) -> QuestionView:
         difficulty=int(content.get("difficulty", 1)),
         answer_time_ms=time_limit * 1000 if isinstance(time_limit, int) else None,
         accepted=accepted,
+        fact=str(content.get("fact", "")),
+        group=group if isinstance(group, str) else None,
+        # As the bank's schema: true/false is always pinned (正确 A, 错误 B).
+        shuffle=kind in ("single", "multiple") and content.get("shuffle") is not False,
     )
 
 
@@ -69,6 +81,8 @@ class _Drawable:
         self.category = view.category
         self.type = view.kind
         self.difficulty = view.difficulty
+        self.fact = view.fact
+        self.group = view.group
 
 
 class BankQuestionSource:
@@ -77,6 +91,10 @@ class BankQuestionSource:
         self._versions: dict[str, QuestionView] = {}
 
     def get(self, question_id: str) -> QuestionView | None:
+        """A version by id, in the option order its shown id carries (``"123~CADB"``)."""
+        return resolve_shown(question_id, self._version)
+
+    def _version(self, question_id: str) -> QuestionView | None:
         found = self._versions.get(question_id)
         if found is not None or not question_id.isdigit():
             return found
@@ -121,11 +139,21 @@ class BankQuestionSource:
             types=question_filter.get("kinds") or (),
         )
         pool = [_Drawable(v) for v in self.current()]
+        used = set(used_codes)
+        # Used questions no longer current (retired, or reworded since) still keep their fact
+        # and group out of the event; their versions were cached when their ids were read.
+        current = {item.id for item in pool}
+        keys = {
+            key
+            for view in self._versions.values()
+            if view.code in used and view.code not in current
+            for key in apart_keys(view)
+        }
         try:
-            drawn = bank_draw(pool, seed=seed, used=set(used_codes), filter=flt, count=1)
+            drawn = bank_draw(pool, seed=seed, used=used, filter=flt, count=1, keys=keys)
         except PoolExhausted:
             return None
-        return drawn[0].view
+        return drawn[0].view.drawn(seed)
 
     def stats(self) -> dict[str, Any]:
         views = self.current()

@@ -1,16 +1,29 @@
 """Where live matches get their questions: a small interface over the question bank.
 
-The match log stores only the question version id; the text shown on screens is looked up
-here by that id, so a replay after a restart shows exactly the same wording.
+The match log stores only the id a question was shown under; the text shown on screens is
+looked up here by that id, so a replay after a restart shows exactly the same wording. A
+drawn question's options are shuffled (:mod:`quiz.bank.shuffle`) and its shown id carries the
+order (``"123~CADB"``), so every reader of the log (match views, receipts, report, exports,
+audience rounds) gets the same letters from :meth:`QuestionSource.get`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+from quiz.bank.shuffle import (
+    LETTERS,
+    is_order,
+    option_order,
+    shown_answer,
+    shown_id,
+    shown_options,
+    split_id,
+)
 
 KINDS = ("single", "multiple", "truefalse", "open")
 
@@ -31,6 +44,32 @@ class QuestionView:
     answer_time_ms: int | None = None
     # Accepted answers of an open question, for the host to judge against.
     accepted: tuple[dict[str, str], ...] = ()
+    # What the draw keeps apart in one event (quiz.bank.draw.apart_keys); never sent out.
+    fact: str = ""
+    group: str | None = None
+    # Whether the options are shuffled when drawn (choice questions not pinned by the bank).
+    shuffle: bool = False
+
+    def in_order(self, order: str) -> QuestionView:
+        """This question with its options in ``order`` (the original letters, shown position
+        by position), relettered, the key following its options, under its shown id."""
+        options = tuple(
+            {**option, "key": LETTERS[index]}
+            for index, option in enumerate(shown_options(self.options, order))
+        )
+        return replace(
+            self,
+            id=shown_id(self.id, order),
+            options=options,
+            answer=shown_answer(self.answer, order),
+        )
+
+    def drawn(self, seed: str) -> QuestionView:
+        """The question as drawn with ``seed``: shuffled (reproducibly: the order comes from
+        the seed and the code) unless pinned."""
+        if not self.shuffle or len(self.options) < 2:
+            return self
+        return self.in_order(option_order(seed, self.code, len(self.options)))
 
     @property
     def engine_kind(self) -> str:
@@ -64,6 +103,21 @@ class QuestionSource(Protocol):
         the used codes, never a code in ``used_codes``; None when none is left."""
 
     def stats(self) -> dict[str, Any]: ...
+
+
+def resolve_shown(
+    question_id: str, base: Callable[[str], QuestionView | None]
+) -> QuestionView | None:
+    """The question shown under ``question_id``: the version ``base`` finds, in the order the
+    id carries. An order that is not a permutation of the options, or on a question that is
+    never shuffled, finds nothing."""
+    base_id, order = split_id(question_id)
+    found = base(base_id)
+    if order is None or found is None:
+        return found
+    if not found.shuffle or not is_order(order, len(found.options)):
+        return None
+    return found.in_order(order)
 
 
 def validate_filter(raw: Any) -> dict[str, Any]:

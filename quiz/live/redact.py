@@ -2,7 +2,8 @@
 
 The host sees everything. Everyone else (display, contestant phones, audience phones) gets the
 answer key, accepted answers and explanation only once the question is concluded (phase
-``result`` or ``finished``), and never sees device ids or the match seed. Keys are removed
+``result`` or ``finished``), and never sees device ids, the match seed or a question's bank
+code. Keys are removed
 wherever they occur (question, engine snapshot, moment), so a new engine field named
 ``answer`` cannot leak by accident.
 """
@@ -17,6 +18,9 @@ ANSWER_KEYS = frozenset({"answer", "accepted", "explanation", "correct_choices"}
 # The seed would let anyone replay the question draw (and a seeded tie draw) in advance.
 # Buzz receipts ("fair") name devices and their network figures: the host console's alone.
 PRIVATE_KEYS = frozenset({"device_id", "devices", "device", "seed", "fair"})
+# A question's bank code (AF-062) finds it in the public bank, and with it the answer. Only the
+# question is stripped of it: "code" names other things elsewhere (error codes, prize codes).
+QUESTION_PRIVATE_KEYS = frozenset({"code"})
 
 
 def _strip(value: Any, keys: frozenset[str]) -> Any:
@@ -41,6 +45,9 @@ def redact(state: dict[str, Any], role: str) -> dict[str, Any]:
     phase = match.get("phase") if isinstance(match, dict) else None
     hidden = PRIVATE_KEYS if phase in REVEAL_PHASES else PRIVATE_KEYS | ANSWER_KEYS
     out = {k: _strip(v, hidden) for k, v in state.items() if k != "you"}
+    match = out.get("match")
+    if isinstance(match, dict) and isinstance(match.get("question"), dict):
+        out["match"] = {**match, "question": _strip(match["question"], QUESTION_PRIVATE_KEYS)}
     out["role"] = role
     out["you"] = state.get("you")
     return out

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quiz import records
+from quiz.bank.shuffle import shown_content, split_id
 from quiz.live.fairness import load_receipts
 from quiz.models.bank import QuestionVersion
 from quiz.models.live import Contestant, Match, MatchLogEntry, QuizEvent
@@ -177,17 +178,22 @@ def _replay(session: Session, match: Match, entries: Sequence[MatchLogEntry]) ->
 def _question(
     session: Session, command: dict[str, Any], versions: dict[str, QuestionVersion | None]
 ) -> dict[str, Any]:
-    """The shown question's version, with its text exactly as stored."""
-    version_id = str(command.get("question_id", ""))
+    """The shown question's version, with its text exactly as stored and its options and key
+    in the order they were shown (a drawn question's id carries it: ``"123~CADB"``)."""
+    shown = str(command.get("question_id", ""))
+    version_id, order = split_id(shown)
     if version_id not in versions:
         found = session.get(QuestionVersion, int(version_id)) if version_id.isdigit() else None
         versions[version_id] = found
     version = versions[version_id]
     content: dict[str, Any] = version.content if version is not None else {}
+    if order is not None:
+        content = shown_content(content, order)
     prompt = content.get("prompt") or {}
     explanation = content.get("explanation") or {}
     return {
         "version_id": version_id,
+        "option_order": order,
         "code": version.question_id if version else None,
         "version": version.version if version else None,
         "content_hash": version.content_hash if version else None,

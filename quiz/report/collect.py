@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from quiz import records
 from quiz.audience import AudienceError
 from quiz.bank.schema import CATEGORIES
+from quiz.bank.shuffle import split_id
 from quiz.engine import IllegalCommand, MatchState, Side
 from quiz.engine.state import Attempt
 from quiz.live.questions import QuestionSource
@@ -97,7 +98,10 @@ class QuestionLookup:
             found = self._seen[version_id] = self._find(version_id)
         return found
 
-    def _find(self, version_id: str) -> QuestionInfo:
+    def _find(self, shown_id: str) -> QuestionInfo:
+        # A drawn question is shown under its version id and option order ("123~CADB"); it is
+        # counted with its version, whatever order it was shown in.
+        version_id, _order = split_id(shown_id)
         if version_id.isascii() and version_id.isdigit() and len(version_id) <= 18:
             row = self.session.get(QuestionVersion, int(version_id))
             if row is not None:
@@ -113,7 +117,7 @@ class QuestionLookup:
                     prompt_zh=str(prompt.get("zh") or ""),
                     prompt_en=str(prompt.get("en") or ""),
                 )
-        view = self.fallback.get(version_id) if self.fallback is not None else None
+        view = self.fallback.get(shown_id) if self.fallback is not None else None
         if view is not None:
             return QuestionInfo(
                 version_id=version_id,
@@ -227,8 +231,9 @@ def _question_rates(
         voided[key] = voided.get(key, 0) + (1 if play.void_reason else 0)
         contestants[key] = contestants.get(key, Rate()) + play.contestants
     for tally in tallies or ():
-        key = tally.question_id
-        infos.setdefault(key, lookup(key))
+        info = lookup(tally.question_id)
+        key = info.version_id
+        infos.setdefault(key, info)
         audience[key] = audience.get(key, Rate()) + tally.rate
     return [
         QuestionRate(

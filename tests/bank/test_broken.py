@@ -8,6 +8,7 @@ sub-folders as the paths (duplicate ids across files).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,12 @@ from click.testing import CliRunner
 
 from quiz.bank.cli import bank
 from quiz.bank.problems import TextSpot
-from quiz.bank.validate import load_bank
+from quiz.bank.validate import Freshness, load_bank, statistic_in
 from tests.bank.helpers import BROKEN, FACTS
 
 KEYS = (
-    "id, category, type, difficulty, prompt, options, answer, explanation, fact, tags, time_limit"
+    "id, category, type, difficulty, prompt, options, shuffle, answer, explanation, fact, "
+    "as_of, group, messages, tags, time_limit"
 )
 AF = "anti-fraud.yaml"
 CATEGORY_FILES = (
@@ -212,7 +214,57 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
             22,
             9,
             "warning",
-            "prompt nearly repeats AF-001 at {case}/anti-fraud.yaml:6:9 (similarity 0.95)",
+            "prompt nearly repeats AF-001 at {case}/anti-fraud.yaml:6:9 (similarity 0.82); "
+            "give both the same group: (or rewrite one) so no event shows both",
+        )
+    ],
+    "stale-as-of": [
+        (
+            AF,
+            16,
+            10,
+            "warning",
+            "figures as of 2001-05 are more than 2 years old on {today}: check them against "
+            "the newest release and update as_of (or retire the question)",
+        )
+    ],
+    "statistic-without-as-of": [
+        (
+            AF,
+            13,
+            9,
+            "warning",
+            "the explanation quotes a statistic (30%) but the question has no as_of: add the "
+            "year (or year-month) of the figures, e.g. as_of: 2024",
+        )
+    ],
+    "bad-as-of": [
+        (
+            AF,
+            16,
+            10,
+            "error",
+            "as_of must be a year or a year and month (2024 or 2024-05), got a date (2024-05-01)",
+        )
+    ],
+    "near-duplicate-same-fact": [
+        (
+            AF,
+            22,
+            9,
+            "note",
+            "prompt nearly repeats AF-001 at {case}/anti-fraud.yaml:6:9 (similarity 0.82); "
+            "they share fact F001, so no event shows both",
+        )
+    ],
+    "near-duplicate-same-group": [
+        (
+            AF,
+            23,
+            9,
+            "note",
+            "prompt nearly repeats AF-001 at {case}/anti-fraud.yaml:6:9 (similarity 0.82); "
+            "they share group safe-account, so no event shows both",
         )
     ],
     "identical-english-prompt": [
@@ -283,15 +335,23 @@ def test_broken_case_reports_exactly_its_problems(name: str) -> None:
             (file, problem.spot.line, problem.spot.column, problem.severity, problem.message)
         )
     expected = [
-        (file, line, column, severity, message.replace("{case}", str(case)))
+        (
+            file,
+            line,
+            column,
+            severity,
+            message.replace("{case}", str(case)).replace("{today}", date.today().isoformat()),
+        )
         for file, line, column, severity, message in CASES[name]
     ]
     assert found == expected
     # A question with an error never reaches the loaded bank.
     if any(severity == "error" for *_, severity, _ in expected):
         assert not result.ok()
-    else:
+    elif any(severity == "warning" for *_, severity, _ in expected):
         assert result.ok() and not result.ok(strict=True)
+    else:  # notes never fail
+        assert result.ok(strict=True)
 
 
 def test_oversized_file_is_refused_unread(tmp_path: Path) -> None:
@@ -332,6 +392,45 @@ def test_warnings_fail_only_with_strict() -> None:
     strict = runner.invoke(bank, ["check", "--strict", "--facts", str(FACTS), case])
     assert strict.exit_code == 1
     assert strict.output.splitlines()[-1] == "warnings fail the check with --strict"
+
+
+def test_figures_are_judged_on_the_given_date_and_age() -> None:
+    case = str(BROKEN / "stale-as-of")  # as_of: 2001-05
+    runner = CliRunner()
+
+    def check(*options: str) -> list[str]:
+        outcome = runner.invoke(bank, ["check", "--strict", "--facts", str(FACTS), *options, case])
+        return outcome.output.splitlines()
+
+    # May 2001 + 2 years is May 2003: fresh until then, stale a month later.
+    assert check("--date", "2003-05-31")[-1] == "1 file, 1 question: 0 errors, 0 warnings"
+    stale = check("--date", "2003-06-01")
+    assert "figures as of 2001-05 are more than 2 years old on 2003-06-01" in stale[0]
+    assert check("--date", "2010-01-01", "--max-age-years", "9")[-1].endswith("0 warnings")
+    assert "does not match the format" in " ".join(check("--date", "June 2003"))
+
+
+def test_statistics_and_legal_amounts() -> None:
+    assert statistic_in("截至2025年5月底，劝阻成功率60%。") == "60%"
+    assert statistic_in("我国网民规模达11.25亿人") == "11.25亿"
+    assert statistic_in("百分之八十的受害人") == "百分之八十"
+    # Legal thresholds and penalties state the law; they do not age.
+    assert statistic_in("违法所得不足5万元的，处50万元以下罚款。") is None
+    assert statistic_in("3万元以上为“数额巨大”。") is None
+    assert statistic_in("2016年11月7日通过，2017年6月1日起施行。") is None
+    assert Freshness(date(2026, 12, 7)).months_old("2024") == 24
+    assert Freshness(date(2026, 12, 7)).stale("2024-06") and not Freshness(date(2026, 12, 7)).stale(
+        "2024"
+    )
+
+
+def test_notes_do_not_fail_strict() -> None:
+    case = BROKEN / "near-duplicate-same-fact"
+    outcome = CliRunner().invoke(bank, ["check", "--strict", "--facts", str(FACTS), str(case)])
+    assert outcome.exit_code == 0, outcome.output
+    lines = outcome.output.splitlines()
+    assert ": note: prompt nearly repeats AF-001" in lines[0]
+    assert lines[-1] == "1 file, 2 questions: 0 errors, 0 warnings, 1 note"
 
 
 def test_missing_english_is_accepted_only_when_allowed() -> None:

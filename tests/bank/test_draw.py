@@ -101,7 +101,7 @@ def test_exhaustion_says_how_many_matched_and_were_used() -> None:
     assert str(error) == (
         "not enough questions left: 4 requested, but only 2 of the 4 questions matching the "
         "filter (categories=reporting; difficulties=any; types=any) are unused; 2 of them "
-        "were already used in this event"
+        "were already used in this event (or share a fact or group with one that was)"
     )
 
 
@@ -118,7 +118,9 @@ def test_duplicate_ids_are_refused() -> None:
 
 
 def test_draws_loaded_bank_questions(tmp_path: Path) -> None:
-    folder = write_bank(tmp_path, [question(n, kind=k) for n, k in ((1, "single"), (2, "open"))])
+    folder = write_bank(
+        tmp_path, [question(1, kind="single"), question(2, kind="open", fact="F002")]
+    )
     questions = load_bank([folder]).questions
     (chosen,) = draw(questions, seed=5, used={"AF-001"}, filter=DrawFilter.of(types=["open"]))
     assert chosen.id == "AF-002"
@@ -162,3 +164,72 @@ def test_property_every_match_exactly_once_then_exhausted(
     assert len(used) == len(set(used))
     assert set(used) <= matching
     assert len(matching) - len(used) < batch
+
+
+@dataclass(frozen=True)
+class Sourced:
+    id: str
+    category: str
+    type: str
+    difficulty: int
+    fact: str
+    group: str | None = None
+
+
+def test_one_question_per_fact_or_group_per_event() -> None:
+    # Six facts, each behind three questions; two groups joining questions of other facts.
+    questions = [
+        Sourced(f"AF-{n:03d}", "anti-fraud", "single", 1, f"F{n % 6:03d}") for n in range(18)
+    ] + [
+        Sourced("RP-001", "reporting", "single", 1, "F100", "hotline-12381"),
+        Sourced("RP-002", "reporting", "single", 1, "F101", "hotline-12381"),
+        Sourced("RP-003", "reporting", "single", 1, "F102", "hotline-12381"),
+    ]
+    for seed in range(50):
+        shown: list[Sourced] = []
+        while True:
+            try:
+                (chosen,) = draw(questions, seed=seed, used={q.id for q in shown})
+            except PoolExhausted as exhausted:
+                assert exhausted.remaining == 0
+                break
+            shown.append(chosen)
+        facts = [q.fact for q in shown]
+        groups = [q.group for q in shown if q.group]
+        assert sorted(facts) == sorted(set(facts)) and len(groups) == 1
+        # Every fact and the group are asked once: nothing is left unasked for no reason.
+        assert len(shown) == 6 + 1
+    # A batch of several keeps its members apart too.
+    batch = draw(questions, seed=3, used=set(), count=7)
+    assert len({q.fact for q in batch}) == 7
+    with pytest.raises(PoolExhausted):
+        draw(questions, seed=3, used=set(), count=8)
+
+
+def test_keys_of_questions_gone_from_the_bank_still_count() -> None:
+    questions = [Sourced("AF-001", "anti-fraud", "single", 1, "F001")]
+    assert remaining(questions, set(), keys={"fact:F001"}) == 0
+    with pytest.raises(PoolExhausted):
+        draw(questions, seed=1, used={"AF-900"}, keys={"fact:F001"})
+    assert draw(questions, seed=1, used={"AF-900"}, keys={"fact:F002"}) == questions
+
+
+def test_the_shipped_bank_asks_each_fact_once_per_event() -> None:
+    questions = load_bank().questions
+    for seed in ("event-1", "event-2"):
+        used: set[str] = set()
+        facts: list[str] = []
+        groups: list[str] = []
+        while True:
+            try:
+                (chosen,) = draw(questions, seed=seed, used=used)
+            except PoolExhausted:
+                break
+            used.add(chosen.id)
+            facts.append(chosen.fact)
+            groups.extend([chosen.group] if chosen.group else [])
+        assert len(facts) == len(set(facts)) and len(groups) == len(set(groups))
+        # Each question left out shares a fact or a group with one that was asked.
+        for item in questions:
+            if item.id not in used:
+                assert item.fact in facts or (item.group and item.group in groups)

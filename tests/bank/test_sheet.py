@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from quiz.bank.cli import bank
+from quiz.bank.problems import column_letter
 from quiz.bank.schema import OpenQuestion, TrueFalseQuestion
 from quiz.bank.sheet import COLUMNS, INSTRUCTIONS_SHEET, QUESTIONS_SHEET, write_template
 from quiz.bank.validate import load_bank
@@ -56,7 +58,7 @@ ROWS: list[dict[str, Any]] = [
         "category": "reporting",
         "type": "open",
         "difficulty": "3",
-        "prompt_zh": "网上违法和不良信息的举报电话是多少？",
+        "prompt_zh": "遇到网上的有害内容，可以拨打哪个号码反映？",
         "prompt_en": "What is the hotline for illegal and harmful online information?",
         "answer_zh": "12377 | 一二三七七",
         "answer_en": "12377|12377 (spoken)",
@@ -265,9 +267,10 @@ def test_a_cell_outside_the_columns_is_not_dropped_silently(tmp_path: Path) -> N
     output = tmp_path / "reporting.yaml"
     outcome = run("convert", str(source), "-o", str(output), "--facts", str(FACTS))
     assert outcome.exit_code == 1
+    beyond = column_letter(len(COLUMNS) + 1)
     assert outcome.output.splitlines()[0] == (
-        f"{source}:row 3: column AA: this cell is under no known column header; its content "
-        "would be lost"
+        f"{source}:row 3: column {beyond}: this cell is under no known column header; its "
+        "content would be lost"
     )
     assert not output.exists()
 
@@ -337,3 +340,47 @@ def test_existing_yaml_is_not_overwritten_without_force(tmp_path: Path) -> None:
     forced = run("convert", str(source), "-o", str(output), "--facts", str(FACTS), "--force")
     assert forced.exit_code == 0, forced.output
     assert len(load_bank([output], facts=FACTS).questions) == 3
+
+
+def test_schema_fields_of_the_sheet_reach_the_yaml(tmp_path: Path) -> None:
+    # shuffle as Excel's FALSE and as a word; as_of as a number, and as the date Excel makes
+    # of a typed "2024-05".
+    rows = [
+        {**ROWS[0], "shuffle": False, "as_of": 2024, "group": "report-ways"},
+        {**ROWS[1], "as_of": datetime(2024, 5, 1), "messages": "knows-110, calls-police"},
+        {**ROWS[2], "group": "report-ways"},
+        {**ROWS[0], "id": "RP-005", "shuffle": "否", "as_of": "2023-11"},
+    ]
+    sheet_path = tmp_path / "bank.xlsx"
+    write_template(sheet_path)
+    fill(sheet_path, rows, keep_example=False)
+    output = tmp_path / "out" / "reporting.yaml"
+    output.parent.mkdir()
+    outcome = run("convert", str(sheet_path), "-o", str(output), "--facts", str(FACTS))
+    assert outcome.exit_code == 0, outcome.output
+    questions = load_bank([output.parent], facts=FACTS).by_id()
+    first, second, third, fourth = (
+        questions[code] for code in ("RP-002", "RP-003", "RP-004", "RP-005")
+    )
+    assert (first.shuffle, first.as_of, first.group) == (False, "2024", "report-ways")
+    assert (second.as_of, second.messages, second.shuffled) == (
+        "2024-05",
+        ["knows-110", "calls-police"],
+        False,
+    )
+    assert third.group == "report-ways" and third.as_of is None
+    assert (fourth.shuffle, fourth.as_of) == (False, "2023-11")
+
+
+def test_a_bad_shuffle_cell_is_reported_at_its_column(tmp_path: Path) -> None:
+    source = tmp_path / "bank.csv"
+    source.write_bytes(csv_bytes([{**ROWS[0], "shuffle": "maybe"}], "utf-8"))
+    outcome = run(
+        "convert", str(source), "-o", str(tmp_path / "reporting.yaml"), "--facts", str(FACTS)
+    )
+    assert outcome.exit_code == 1
+    column = column_letter(COLUMNS.index("shuffle") + 1)
+    assert outcome.output.splitlines()[0] == (
+        f"{source}:row 2: column {column} (shuffle): shuffle must be true or false, "
+        "got text 'maybe'"
+    )

@@ -106,9 +106,14 @@ class Cast:
 
 
 def start_cast(
-    server: LiveServer, connect: Callable[..., Peer], rules: dict[str, Any] | None = None
+    server: LiveServer,
+    connect: Callable[..., Peer],
+    rules: dict[str, Any] | None = None,
+    filter: dict[str, Any] | None = None,
+    seed: str = "reliability",
 ) -> Cast:
-    """Contestants, a match with ``rules``, both phones seated and the match started."""
+    """Contestants, a match with ``rules`` (single-choice questions unless ``filter`` says
+    otherwise), both phones seated and the match started."""
     host = connect(server, "host", token=server.token, client_options=RECONNECT)
     display = connect(server, "display", client_options=RECONNECT)
     host.wait_for(lambda c: True, name="console")
@@ -119,8 +124,8 @@ def start_cast(
         red=red_id,
         blue=blue_id,
         rules={**SLOW_RULES, **(rules or {})},
-        filter={"kinds": ["single"]},
-        seed="reliability",
+        filter=filter or {"kinds": ["single"]},
+        seed=seed,
     )
     assert created["ok"], created
     match_id = created["match_id"]

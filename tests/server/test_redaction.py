@@ -166,3 +166,25 @@ def test_redact_removes_secrets_wherever_they_are(
     assert not _keys({k: v for k, v in out.items() if k != "you"}) & hidden
     assert out["you"] == {"seat": "X"} and out["role"] == role
     assert redact(state, "host")["match"] == state["match"]
+
+
+@given(
+    phase=st.sampled_from(["ready", "question", "buzzing", "answering", "result", "finished"]),
+    role=st.sampled_from(["display", "player", "audience"]),
+)
+def test_only_the_host_gets_the_bank_code(phase: str, role: str) -> None:
+    question = {"id": "123~CADB", "code": "AF-062", "prompt": {"zh": "题干"}}
+    state = {
+        "v": 1,
+        "match": {"phase": phase, "question": question, "notice": {"code": "paused"}},
+        "moment": {"error": {"code": "wrong_phase"}},
+        "you": {"prizes": [{"code": "K7QX2"}]},
+    }
+    out = redact(state, role)
+    assert "code" not in out["match"]["question"]
+    assert out["match"]["question"]["id"] == "123~CADB"
+    # Other things named "code" (notices, errors, a phone's own prize codes) stay.
+    assert out["match"]["notice"] == {"code": "paused"}
+    assert out["moment"] == {"error": {"code": "wrong_phase"}}
+    assert out["you"] == {"prizes": [{"code": "K7QX2"}]}
+    assert redact(state, "host")["match"]["question"]["code"] == "AF-062"
