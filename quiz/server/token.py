@@ -33,16 +33,17 @@ def new_token() -> str:
 def token_bits(token: str) -> float:
     """An upper bound on a token's entropy from its length and the alphabet it draws from: a
     random hex string carries 4 bits a character, a URL-safe base64 one 6, anything else 6.5 (the
-    printable ASCII range). A repeated character counts once: ``aaaa…`` is not a secret."""
-    chars = set(token)
-    if chars <= _HEX or chars <= set(string.hexdigits.upper()):
+    printable ASCII range). A token of fewer than 8 distinct characters (``aaaa…``, ``abab…``)
+    is no random draw from such an alphabet: it counts log2(distinct) bits a character."""
+    distinct = len(set(token))
+    if set(token) <= _HEX or set(token) <= set(string.hexdigits.upper()):
         per_char = 4.0
-    elif chars <= _URLSAFE:
+    elif set(token) <= _URLSAFE:
         per_char = 6.0
     else:
         per_char = math.log2(95)
-    # Few distinct characters cannot carry more than log2(distinct) bits each.
-    per_char = min(per_char, math.log2(max(len(chars), 1))) if len(chars) > 1 else 0.0
+    if distinct < 8:
+        per_char = math.log2(distinct) if distinct > 1 else 0.0
     return per_char * len(token)
 
 
