@@ -104,6 +104,9 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         gc_maintenance=config.GC_MAINTENANCE,
     )
     app.extensions["quiz.hub"] = hub
+    # The rotate command (quiz/live) saves the new host token with this, so that it survives a
+    # restart as the first one does.
+    hub.save_token = store.save  # type: ignore[attr-defined]
     cluster = None
     if config.SOCKETIO_MESSAGE_QUEUE:
         # Several processes: only the one holding the lease loads matches and ticks.
