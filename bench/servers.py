@@ -158,7 +158,7 @@ def start_quiz(
         token,
         "--quiet-qr",
     ]
-    env = {"REDIS_URL": redis_url or ""}
+    env = {"REDIS_URL": redis_url or "", "QUIZ_DATA_DIR": str(workdir)}
     proc, log_path = _spawn(f"quiz-{async_mode}", args, port, workdir, env)
     server = Server(
         f"quiz serve ({async_mode})",

@@ -6,7 +6,7 @@ web application; configuration comes in as a :class:`~quiz.config.Config` (or a 
 
 from __future__ import annotations
 
-import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -16,11 +16,14 @@ from flask import Flask
 # bound SocketIO are attached to that one server only and lost for the next app.
 from quiz import sockets as _sockets
 from quiz.config import CONFIGS, Config
-from quiz.db import PROJECT_ROOT, default_database_url, make_engine, make_session_factory
+from quiz.datadir import data_dir
+from quiz.db import default_database_url, make_engine, make_session_factory
 from quiz.extensions import socketio
 from quiz.live.clock import Clock
 from quiz.live.hub import LiveHub
 from quiz.live.questions import QuestionSource
+from quiz.resources import PACKAGE_DIR, static_dir, templates_dir
+from quiz.server.token import TokenStore
 
 del _sockets
 
@@ -37,14 +40,18 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
     app = Flask(
         "quiz",
-        root_path=str(PROJECT_ROOT / "quiz"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        root_path=str(PACKAGE_DIR),
+        # Inside the package in a wheel, at the top of a checkout: see quiz.resources.
+        template_folder=str(templates_dir()),
+        static_folder=str(static_dir()),
         static_url_path="/static",
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(data_dir(create=False)),
     )
     app.config.from_mapping(config.as_dict())
-    token = config.HOST_TOKEN or secrets.token_urlsafe(24)
+    # The console's rotate command saves its new token here, so it survives a restart too.
+    store = TokenStore(Path(config.HOST_TOKEN_FILE) if config.HOST_TOKEN_FILE else None)
+    app.extensions["quiz.token_store"] = store
+    token = config.HOST_TOKEN or store.resolve()[0]
     app.config["HOST_TOKEN"] = token
 
     url = config.DATABASE_URL or default_database_url()
@@ -97,6 +104,9 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         gc_maintenance=config.GC_MAINTENANCE,
     )
     app.extensions["quiz.hub"] = hub
+    # The rotate command (quiz/live) saves the new host token with this, so that it survives a
+    # restart as the first one does.
+    hub.save_token = store.save  # type: ignore[attr-defined]
     cluster = None
     if config.SOCKETIO_MESSAGE_QUEUE:
         # Several processes: only the one holding the lease loads matches and ticks.

@@ -8,10 +8,12 @@ from __future__ import annotations
 import click
 
 from quiz import __version__
+from quiz.datadir import data_dir_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="quiz")
+@data_dir_option
 def cli() -> None:
     """Live buzzer quiz for outreach events (host console, LED display, phone buzzers)."""
 

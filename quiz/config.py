@@ -21,8 +21,11 @@ class Config:
     # Run Alembic on start-up (quiz serve); tests create tables directly instead.
     MIGRATE_ON_START: bool = False
 
-    # The host token; None makes create_app generate a fresh one (Jupyter-style).
+    # The host token; None: the one saved in HOST_TOKEN_FILE, else a fresh one.
     HOST_TOKEN: str | None = None
+    # Where the host token is kept across restarts (quiz serve: <data folder>/host-token); the
+    # console's rotate command saves there too. None: kept in memory only.
+    HOST_TOKEN_FILE: str | None = None
     # Absolute base URL for QR codes and join links, e.g. "http://192.168.1.20:5000".
     # None: derived from the request's Host header.
     PUBLIC_URL: str | None = None

@@ -1,9 +1,9 @@
 """Database access: engine creation, sessions and schema migration.
 
-SQLite in the instance folder is the embedded default (WAL journal, so the LED and host pages
-can read while the match writes); PostgreSQL is used when ``DATABASE_URL`` is set. The schema is
-created and upgraded only through Alembic (``quiz/migrations``), never by ``create_all`` outside
-tests.
+SQLite in the data folder (:mod:`quiz.datadir`) is the embedded default (WAL journal, so the
+LED and host pages can read while the match writes); PostgreSQL is used when ``DATABASE_URL`` is
+set. The schema is created and upgraded only through Alembic (``quiz/migrations``), never by
+``create_all`` outside tests.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 WAL_AUTOCHECKPOINT_PAGES = 20_000  # 80 MB of WAL with 4 KiB pages
 
 
-def default_database_url(instance_path: Path | None = None) -> str:
-    """``DATABASE_URL`` if set, else a SQLite file in the instance folder."""
+def default_database_url(folder: Path | None = None) -> str:
+    """``DATABASE_URL`` if set, else ``quiz.sqlite3`` in ``folder`` (default: the data folder)."""
     url = os.environ.get("DATABASE_URL")
     if url:
         # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 by name.
@@ -30,7 +28,10 @@ def default_database_url(instance_path: Path | None = None) -> str:
         elif url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
-    folder = instance_path or DEFAULT_INSTANCE
+    if folder is None:
+        from quiz.datadir import data_dir
+
+        folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'quiz.sqlite3'}"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -72,14 +73,25 @@ def start_server(
     token: str | None = None,
     port: int | None = None,
     extra_args: tuple[str, ...] = (),
+    token_arg: bool = True,
+    data_dir: Path | None = None,
+    quiz: Path | None = None,
+    cwd: Path = ROOT,
 ) -> LiveServer:
+    """``token_arg=False`` leaves the token to the server (kept in the data folder) and reads
+    it from the banner; ``data_dir`` defaults to ``workdir``; ``database_url=""`` leaves the
+    database to the data folder too; ``quiz`` is another installation's console script."""
     port = port or find_free_port()
     token = token or uuid.uuid4().hex
-    database_url = database_url or f"sqlite:///{workdir / 'quiz.sqlite3'}"
+    if database_url is None:
+        database_url = f"sqlite:///{workdir / 'quiz.sqlite3'}"
     log_path = workdir / f"server-{port}.log"
+    if quiz is None:
+        command = [str(QUIZ)] if QUIZ.exists() else [sys.executable, "-m", "quiz"]
+    else:
+        command = [str(quiz)]
     args = [
-        str(QUIZ) if QUIZ.exists() else sys.executable,
-        *([] if QUIZ.exists() else ["-m", "quiz"]),
+        *command,
         "serve",
         "--host",
         "127.0.0.1",
@@ -87,17 +99,18 @@ def start_server(
         str(port),
         "--async",
         async_mode,
-        "--database-url",
-        database_url,
-        "--token",
-        token,
+        *(["--database-url", database_url] if database_url else []),
+        *(["--token", token] if token_arg else []),
         "--quiet-qr",
         *extra_args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The host token file and anything else of the data folder stay in the test's folder.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "QUIZ_DATA_DIR": str(data_dir or workdir)}
     env.pop("DATABASE_URL", None)
+    if quiz is not None:
+        env.pop("PYTHONPATH", None)  # that installation only, not this checkout
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = LiveServer(f"http://127.0.0.1:{port}", port, token, database_url, proc, log_path)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -105,12 +118,22 @@ def start_server(
             raise RuntimeError(f"quiz serve exited with {proc.returncode}:\n{server.output()}")
         try:
             if requests.get(f"{server.url}/healthz", timeout=1).json().get("ok"):
+                if not token_arg:
+                    server.token = banner_token(server.output())
                 return server
         except (requests.RequestException, ValueError):
             pass
         time.sleep(0.1)
     stop_server(server)
     raise RuntimeError(f"quiz serve did not become ready:\n{server.output()}")
+
+
+def banner_token(output: str) -> str:
+    """The host token in the host console URL that ``quiz serve`` printed."""
+    found = re.findall(r"/host\?token=(\S+)", output)
+    if not found:
+        raise AssertionError(f"no host URL in the server output:\n{output}")
+    return str(found[-1])
 
 
 def stop_server(server: LiveServer) -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Literal
 
 from quiz.bank.problems import Problem, TextSpot, not_utf8
+from quiz.resources import bank_dir
 
 FactStatus = Literal["verified", "unverified", "withdrawn"]
 
 FACTS_FILE = "FACTS.md"
 #: The bank shipped with the project; its FACTS.md is the fallback for banks kept elsewhere.
-BUNDLED_BANK = Path(__file__).resolve().parents[2] / "question_bank"
+BUNDLED_BANK = bank_dir()
 
 FACT_ID_RE = re.compile(r"^F\d{3}$")
 _HEADING_RE = re.compile(r"^\*\*(F\d{3})\*\*\s*$")

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import click
 
+from quiz.datadir import data_dir_option, dated_path
+
 _DATABASE = click.option(
-    "--database-url", default=None, help="SQLAlchemy URL (default: the instance SQLite)."
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: $DATABASE_URL, else the data folder's SQLite).",
 )
 
 
@@ -23,10 +27,19 @@ _DATABASE = click.option(
     show_default=True,
     help="json: one file; csv: a folder with one file per table.",
 )
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Where to.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Where to (default: exports/ in the data folder).",
+)
 @_DATABASE
-def export(event_id: int | None, fmt: str, output: Path, database_url: str | None) -> None:
+@data_dir_option
+def export(event_id: int | None, fmt: str, output: Path | None, database_url: str | None) -> None:
     """Export events, matches, questions shown, buzzes, receipts and judgements."""
+    if output is None:
+        output = dated_path("exports", ".json" if fmt == "json" else "")
     from quiz.db import default_database_url, make_engine, make_session_factory
     from quiz.ops.export import ExportError, collect, write
 
@@ -46,11 +59,20 @@ def export(event_id: int | None, fmt: str, output: Path, database_url: str | Non
 
 
 @click.command()
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="Backup file.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Backup file (default: backups/ in the data folder).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing file at --output.")
 @_DATABASE
-def backup(output: Path, force: bool, database_url: str | None) -> None:
+@data_dir_option
+def backup(output: Path | None, force: bool, database_url: str | None) -> None:
     """Copy the live database (safe while quiz serve is running)."""
+    if output is None:
+        output = dated_path("backups", ".sqlite3")
     from quiz.db import default_database_url
     from quiz.ops.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_path
 

@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from quiz import i18n
-from quiz.db import PROJECT_ROOT
 from quiz.report.charts import Series, percent, rate_bars
 from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
+from quiz.resources import templates_dir
 
 TEMPLATE = "report.html"
 #: Chart colours that stay apart when printed in grey (dark and light).
@@ -31,7 +31,7 @@ PROMPT_MAX = 90
 @cache
 def _environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
+        loader=FileSystemLoader(str(templates_dir())),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

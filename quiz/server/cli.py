@@ -7,7 +7,6 @@ this module is imported, so the sockets created here are cooperative.
 from __future__ import annotations
 
 import io
-import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 
 import click
 
+from quiz.datadir import data_dir, data_dir_option, token_path
 from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit, set_nodelay
 
 
@@ -29,7 +29,12 @@ from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit
     show_default=True,
     help="Concurrency model (threading is for development only).",
 )
-@click.option("--database-url", default=None, help="SQLAlchemy URL (default: instance/ SQLite).")
+@data_dir_option
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: $DATABASE_URL, else quiz.sqlite3 in the data folder).",
+)
 @click.option(
     "--bank",
     "bank_path",
@@ -39,7 +44,17 @@ from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit
 )
 @click.option("--cert", default=None, type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", default=None, type=click.Path(exists=True, dir_okay=False))
-@click.option("--token", default=None, help="Host token (default: a fresh random one).")
+@click.option(
+    "--token",
+    default=None,
+    help="Host token, at least 128 bits of randomness (default: the one kept in the data folder; "
+    "a random one on the first start).",
+)
+@click.option(
+    "--new-token",
+    is_flag=True,
+    help="Replace the kept host token with a fresh one (old host links stop working).",
+)
 @click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
 @click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
 @click.option(
@@ -59,6 +74,7 @@ def serve(
     cert: str | None,
     key: str | None,
     token: str | None,
+    new_token: bool,
     public_url: str | None,
     quiet_qr: bool,
     resume_deadlines: str,
@@ -66,16 +82,28 @@ def serve(
     """Run the live quiz server (host console, LED display, phone buzzers)."""
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
+    if token is not None and new_token:
+        raise click.UsageError(
+            "--token 与 --new-token 只能选一个 / --token and --new-token exclude each other"
+        )
     from quiz.server.setup import prepare_database
+    from quiz.server.token import TokenStore, WeakToken
 
+    folder = data_dir()
+    click.echo(f"data folder 数据文件夹: {folder}")
+    store = TokenStore(token_path())
+    try:
+        token, how = store.resolve(token, renew=new_token)
+    except WeakToken as exc:
+        raise click.BadParameter(str(exc), param_hint="--token") from None
     url = prepare_database(database_url, bank_path, echo=click.echo)
+    click.echo(f"database 数据库: {_shown_url(url)}")
     scheme = "https" if cert else "http"
     addresses = lan_addresses()
     if public_url is None:
         shown = host if host not in ("0.0.0.0", "::", "") else (addresses or ["127.0.0.1"])[0]
         public_url = f"{scheme}://{shown}:{port}"
     public_url = public_url.rstrip("/")
-    token = token or secrets.token_urlsafe(24)
 
     from quiz.app import create_app, hub_of
     from quiz.config import ProductionConfig
@@ -84,6 +112,7 @@ def serve(
         ProductionConfig(
             DATABASE_URL=url,
             HOST_TOKEN=token,
+            HOST_TOKEN_FILE=str(store.path),
             PUBLIC_URL=public_url,
             SOCKETIO_ASYNC_MODE=async_mode,
             RESUME_DEADLINES=resume_deadlines,
@@ -100,6 +129,8 @@ def serve(
     collect_and_freeze()
     listener = make_listener(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
+    click.echo(f"  {_TOKEN_NOTES[how]}")
+    sys.stdout.flush()
     ssl: dict[str, Any] = {"certfile": cert, "keyfile": key} if cert else {}
     try:
         if async_mode == "gevent":
@@ -119,6 +150,21 @@ def serve(
             )
     except KeyboardInterrupt:
         click.echo("stopped")
+
+
+_TOKEN_NOTES = {
+    "kept": "主持人口令沿用上次（quiz serve --new-token 可更换） / host token kept from the "
+    "last start (quiz serve --new-token makes a new one)",
+    "new": "新的主持人口令已保存 / a new host token was saved",
+    "given": "使用 --token 指定的口令并已保存 / the --token given is in use and saved",
+}
+
+
+def _shown_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _serve_gevent(

@@ -26,6 +26,8 @@ from tests.conftest import LiveServer, Peer
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 OWNER_KEY = "quiz:cluster:owner"
+# quiz serve refuses a --token with less than 128 bits (32 hex characters).
+SHARED_TOKEN = "5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c"
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def pair(
     """Process A (started first: the owner) and process B (a relay) on one SQLite file."""
     monkeypatch.setenv("REDIS_URL", redis_url)
     database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    a = live_server_factory(database_url=database_url, token="shared-host-token")
-    b = live_server_factory(database_url=database_url, token="shared-host-token")
+    a = live_server_factory(database_url=database_url, token=SHARED_TOKEN)
+    b = live_server_factory(database_url=database_url, token=SHARED_TOKEN)
     return a, b
 
 
