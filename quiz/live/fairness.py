@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quiz.celltext import cell_text
 from quiz.engine import MatchRules, MatchState, OpenMode
 from quiz.engine import commands as C
 from quiz.engine import events as E
@@ -327,5 +328,6 @@ def export(receipts: Iterable[BuzzReceipt], fmt: str) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(BuzzReceipt)])
     writer.writeheader()
-    writer.writerows(items)
+    # Device ids are chosen by the phones: never a formula in the organiser's spreadsheet.
+    writer.writerows({k: cell_text(v) for k, v in item.items()} for item in items)
     return out.getvalue()

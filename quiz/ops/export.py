@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quiz.celltext import cell_text
 from quiz.engine import Match as Engine
 from quiz.engine import MatchRules, command_from_dict
 from quiz.live.fairness import load_receipts, split_rules
@@ -260,8 +261,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+        value = json.dumps(value, ensure_ascii=False)
+    return "" if value is None else cell_text(value)
 
 
 def write(tables: dict[str, list[dict[str, Any]]], fmt: str, path: Path) -> list[Path]:
