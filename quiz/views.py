@@ -31,6 +31,7 @@ from quiz import __version__
 from quiz.live.hub import LiveHub
 from quiz.live.protocol import VERSION
 from quiz.models.live import SEAT_CODE_RE
+from quiz.report.web import grant_report_access, token_valid
 
 bp = Blueprint("pages", __name__)
 #: Distinct QR codes kept (the join link and every seat of a tournament day, with room to spare).
@@ -69,8 +70,15 @@ def index() -> str:
 
 
 @bp.get("/host")
-def host() -> str:
-    return render_template("host.html", **_context())
+def host() -> Response:
+    response = Response(render_template("host.html", **_context()), mimetype="text/html")
+    # Opened with the token (the one address that carries it): the report downloads then
+    # need no token in their addresses. host.js removes it from the address bar.
+    if token_valid(request.args.get("token", "")):
+        grant_report_access(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/display")

@@ -153,3 +153,77 @@ def test_the_report_keeps_its_stricter_policy(live_server: LiveServer) -> None:
     )
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_report_links_carry_no_token_and_a_cookie_authorises_them(
+    live_server: LiveServer,
+) -> None:
+    base = live_server.url
+    session = requests.Session()
+    page = session.get(f"{base}/host/report", headers={"X-Host-Token": live_server.token})
+    assert page.status_code == 200
+    assert live_server.token not in page.text and "token=" not in page.text
+    cookie = next(c for c in session.cookies if c.name == "quiz_report")
+    assert cookie.path == "/host" and cookie.has_nonstandard_attr("HttpOnly")
+    assert "samesite=strict" in page.headers["Set-Cookie"].lower()
+    # The download links work with the cookie alone...
+    csv_link = f"{base}/host/report.csv?table=matches"
+    assert session.get(csv_link, timeout=10).status_code == 200
+    # ...and nothing else: no cookie, a forged one, one signed with another token.
+    assert requests.get(csv_link, timeout=10).status_code == 403
+    forged = {"quiz_report": cookie.value[:-3] + "abc"}
+    assert requests.get(csv_link, cookies=forged, timeout=10).status_code == 403
+    from itsdangerous import TimestampSigner
+
+    other = TimestampSigner(b"not-the-token", salt="quiz.report").sign(b"host").decode()
+    assert requests.get(csv_link, cookies={"quiz_report": other}, timeout=10).status_code == 403
+
+
+def test_the_host_page_grants_the_cookie_only_for_the_right_token(
+    live_server: LiveServer,
+) -> None:
+    good = requests.get(live_server.host_url, timeout=10)
+    assert good.status_code == 200 and "quiz_report" in good.cookies
+    assert good.headers["Cache-Control"] == "no-store"
+    bad = requests.get(f"{live_server.url}/host?token=guess", timeout=10)
+    assert bad.status_code == 200 and "quiz_report" not in bad.cookies
+    assert requests.get(f"{live_server.url}/host", timeout=10).cookies.get("quiz_report") is None
+
+
+def test_malformed_packets_and_clean_closes_do_not_flood_the_log(live_server: LiveServer) -> None:
+    before = len(live_server.output())
+    # Unconnected, then connected to "/": both paths reach the packet decoder.
+    for connect in (False, True):
+        sock, _ = ws_open(live_server.url)
+        try:
+            if connect:
+                auth = b'40{"v":1,"role":"display","device":"dev-0123456789abcdef"}'
+                sock.sendall(ws_frame(auth))
+                sock.settimeout(5)
+                assert b'"state"' in sock.recv(65536)  # connected: the display's first state
+            for _ in range(20):
+                for pkt in (b"42", b"4", b"4x", b"43", b"4/"):
+                    sock.sendall(ws_frame(pkt))
+            time.sleep(0.5)
+            sock.sendall(ws_frame(b"\x03\xe8", opcode=8))  # a clean close (1000)
+            time.sleep(0.3)
+        finally:
+            sock.close()
+    # A real client connecting and leaving cleanly, three times.
+    for _ in range(3):
+        import socketio
+
+        client = socketio.Client(reconnection=False)
+        client.connect(
+            live_server.url,
+            transports=["websocket"],
+            auth={"v": 1, "role": "display", "device": "dev-0123456789abcdef"},
+        )
+        client.disconnect()
+    time.sleep(1)
+    assert requests.get(f"{live_server.url}/healthz", timeout=5).json()["ok"]
+    log = live_server.output()[before:]
+    assert "Traceback" not in log and "handler error" not in log, log[:2000]
+    assert "Invalid HTTP method" not in log and "Expected GET" not in log, log[:2000]
+    # 200 bad packets: at most a few throttled lines.
+    assert len([line for line in log.splitlines() if line.strip()]) <= 5, log[:2000]
