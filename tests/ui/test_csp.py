@@ -44,3 +44,19 @@ def test_pages_run_under_the_policy(browser: Any, ui_server: LiveServer, path: s
     # The browser's own favicon request is the one resource no page asks for.
     assert [u for u in failed if not u.endswith("/favicon.ico")] == []
     assert [e for e in errors if not e.startswith("Failed to load resource")] == []
+
+
+def test_templates_hold_nothing_the_policy_refuses() -> None:
+    """No inline script (only JSON data blocks), no style attribute or element, no inline
+    event handler in the pages' templates (the report has its own, looser policy)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    for path in sorted(root.glob("*.html")):
+        if path.name == "report.html":
+            continue
+        html = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, (path.name, tag)
+        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=", html), path.name
