@@ -76,10 +76,12 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         message_queue=config.SOCKETIO_MESSAGE_QUEUE,
         cookie=None,
     )
-    from quiz.server.limits import BodyLimit
+    from quiz.server.limits import BodyLimit, bound_websockets
     from quiz.sockets.wire import install as install_wire
 
     install_wire(socketio.server)  # unreadable payloads get an error ack, not silence
+    # WebSocket messages are refused as they arrive, not once buffered whole.
+    bound_websockets(socketio.server.eio, config.SOCKETIO_MAX_HTTP_BUFFER_SIZE)
 
     # Outermost, so that it covers the Socket.IO endpoint as well as the pages.
     limit = max(config.MAX_CONTENT_LENGTH, config.SOCKETIO_MAX_HTTP_BUFFER_SIZE)
@@ -123,8 +125,10 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
     from quiz.live.tournament_views import bp as tournament_bp
     from quiz.report.web import bp as report_bp
+    from quiz.server.headers import add_security_headers
     from quiz.views import bp
 
+    app.after_request(add_security_headers)  # CSP, framing, nosniff, no referrer on every page
     app.register_blueprint(bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(tournament_bp)

@@ -2,11 +2,14 @@
 
 Pages are rendered from the UI templates with the context documented in docs/protocol.md §1;
 everything they need afterwards comes over the socket. QR codes are SVG made here, so nothing
-is fetched from outside the LAN.
+is fetched from outside the LAN. Only the two QR codes the pages show exist (the join link and
+a seat link), each made once and then served from a bounded cache: a QR code of arbitrary text
+costs up to a second of CPU, which any phone on the Wi-Fi could ask for in a loop.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -28,9 +31,11 @@ from quiz import __version__
 from quiz.live.hub import LiveHub
 from quiz.live.protocol import VERSION
 from quiz.models.live import SEAT_CODE_RE
+from quiz.report.web import grant_report_access, token_valid
 
 bp = Blueprint("pages", __name__)
-QR_MAX = 512
+#: Distinct QR codes kept (the join link and every seat of a tournament day, with room to spare).
+QR_CACHE_SIZE = 256
 
 
 def _hub() -> LiveHub:
@@ -65,8 +70,15 @@ def index() -> str:
 
 
 @bp.get("/host")
-def host() -> str:
-    return render_template("host.html", **_context())
+def host() -> Response:
+    response = Response(render_template("host.html", **_context()), mimetype="text/html")
+    # Opened with the token (the one address that carries it): the report downloads then
+    # need no token in their addresses. host.js removes it from the address bar.
+    if token_valid(request.args.get("token", "")):
+        grant_report_access(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/display")
@@ -104,7 +116,10 @@ def healthz() -> Response:
     )
 
 
-def svg_qr(data: str) -> Response:
+@functools.lru_cache(maxsize=QR_CACHE_SIZE)
+def qr_svg_bytes(data: str) -> bytes:
+    """The SVG of one QR code; cached, as the same join and seat links are asked for by every
+    screen that shows them."""
     image = qrcode.make(
         data,
         image_factory=qrcode.image.svg.SvgPathImage,
@@ -113,7 +128,11 @@ def svg_qr(data: str) -> Response:
     )
     buf = io.BytesIO()
     image.save(buf)
-    response = Response(buf.getvalue(), mimetype="image/svg+xml")
+    return buf.getvalue()
+
+
+def svg_qr(data: str) -> Response:
+    response = Response(qr_svg_bytes(data), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -129,11 +148,3 @@ def qr_seat(code: str) -> Response:
     if not SEAT_CODE_RE.match(code):
         abort(404)
     return svg_qr(f"{base_url()}/s/{code}")
-
-
-@bp.get("/qr.svg")
-def qr_any() -> Response:
-    data = request.args.get("data", "")
-    if not data or len(data) > QR_MAX:
-        return Response(f"data must be 1 to {QR_MAX} characters", status=400, mimetype="text/plain")
-    return svg_qr(data)

@@ -47,6 +47,7 @@ from quiz.audience.errors import AudienceError, check_phone
 from quiz.audience.jsonshape import Shape, checked_int, version
 from quiz.audience.ledger import Eligibility, Ledger, eligible
 from quiz.audience.text import InvalidName, clean_name
+from quiz.celltext import cell_text  # nicknames and prize names are typed by people
 
 FORMAT_VERSION = 1
 SEED_BITS = 128
@@ -491,15 +492,8 @@ def export_csv(draws: Iterable[Draw], include_codes: bool = True) -> str:
                 "claim_code": w.get("claim_code", ""),
                 "eligible_index": w.get("index", ""),
             }
-            writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+            writer.writerow([cell_text(str(row[c])) for c in CSV_COLUMNS])
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    text = str(value)
-    # Nicknames and prize names are typed by people; a leading = + - @ would make a
-    # spreadsheet run them as formulas.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _hex(value: object, where: str, bits: int) -> str:

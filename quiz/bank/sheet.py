@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -66,6 +66,16 @@ QUESTIONS_SHEET: Final = "questions"
 INSTRUCTIONS_SHEET: Final = "说明 Instructions"
 MAX_SHEET_BYTES: Final = 10 * 1024 * 1024
 MAX_ROWS: Final = 5000
+#: Rows read from any sheet before giving up (the header, MAX_ROWS questions, and room for a
+#: few blank or formatted rows below them). An .xlsx declares its own size, and 5 KB of XML can
+#: declare 17 billion cells (one cell at XFD1048576): reading stops here, not there.
+MAX_SCAN_ROWS: Final = 2 * MAX_ROWS
+#: Columns kept per row; a cell with content beyond them is refused, never silently dropped.
+#: (A question sheet has len(COLUMNS) columns; a contestant list one or two.)
+MAX_COLUMNS: Final = 64
+#: Cells looked at in all, blank ones included (a row is as wide as its last cell, even a
+#: blank formatted one at column XFD): the scan's CPU bound.
+MAX_SCAN_CELLS: Final = 1_000_000
 LANGS: Final = ("zh", "en")
 
 OPTION_COLUMNS: Final = tuple(
@@ -309,11 +319,22 @@ def _raw_rows(path: Path, display: str) -> tuple[list[list[Any]] | None, list[Pr
         return None, [Problem(whole, f"file is {size} bytes; the limit is {MAX_SHEET_BYTES}")], []
     if suffix in (".xlsx", ".xlsm"):
         try:
-            book = load_workbook(path, data_only=True)
+            # Read-only: streamed from the XML, never a cell grid of the declared size.
+            book = load_workbook(path, data_only=True, read_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             return None, [Problem(whole, f"cannot open it as an .xlsx workbook ({exc})")], []
-        sheet = book[QUESTIONS_SHEET] if QUESTIONS_SHEET in book.sheetnames else book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)], [], []
+        try:
+            sheet = (
+                book[QUESTIONS_SHEET] if QUESTIONS_SHEET in book.sheetnames else book.worksheets[0]
+            )
+            if hasattr(sheet, "reset_dimensions"):
+                sheet.reset_dimensions()  # the file's own claim of its size is not believed
+            rows, problems = _bounded_rows(sheet.iter_rows(values_only=True), whole)
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+            return None, [Problem(whole, f"cannot read the workbook ({exc})")], []
+        finally:
+            book.close()
+        return rows, problems, []
     if suffix == ".csv":
         return _csv_rows(path.read_bytes(), display)
     if suffix == ".xls":
@@ -350,10 +371,46 @@ def _csv_rows(raw: bytes, display: str) -> tuple[list[list[Any]] | None, list[Pr
             "Chinese Windows; saving as 'CSV UTF-8' avoids the guess"
         )
     try:
-        rows = [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+        rows, problems = _bounded_rows(csv.reader(io.StringIO(text, newline="")), whole)
     except csv.Error as exc:
         return None, [Problem(whole, f"not a readable CSV file ({exc})")], notes
-    return rows, [], notes
+    return rows, problems, notes
+
+
+def _bounded_rows(
+    cells: Iterable[Sequence[Any]], whole: FileSpot
+) -> tuple[list[list[Any]] | None, list[Problem]]:
+    """At most MAX_SCAN_ROWS rows of at most MAX_COLUMNS cells, trailing blanks dropped; a
+    clear problem (and no rows) when the sheet goes beyond either."""
+    rows: list[list[Any]] = []
+    last = 0  # rows up to the last one with content
+    scanned = 0
+    for number, values in enumerate(cells, start=1):
+        scanned += len(values)
+        if number > MAX_SCAN_ROWS or scanned > MAX_SCAN_CELLS:
+            message = (
+                f"the sheet has more than {MAX_SCAN_ROWS} rows or {MAX_SCAN_CELLS} cells "
+                "(blank but formatted cells count: delete the rows below the list and the "
+                "columns right of it)"
+            )
+            return None, [Problem(whole, message)]
+        row = list(values[: MAX_COLUMNS + 1])
+        if len(values) > MAX_COLUMNS and any(_filled(v) for v in values[MAX_COLUMNS:]):
+            message = (
+                f"row {number} has content beyond column {MAX_COLUMNS}; "
+                f"a sheet may use at most {MAX_COLUMNS} columns"
+            )
+            return None, [Problem(whole, message)]
+        while row and not _filled(row[-1]):
+            row.pop()
+        rows.append(row)
+        if row:
+            last = number
+    return rows[:last], []
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and value != ""
 
 
 def read_cells(

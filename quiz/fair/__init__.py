@@ -21,12 +21,15 @@ from quiz.fair.clock import (
 from quiz.fair.press import (
     DEFAULT_CAP_MS,
     DEFAULT_MARGIN_MS,
+    MAX_TRUSTED_RTT_MS,
     Clamp,
     PressEstimate,
     Source,
+    Turnaround,
     commit_window,
     estimate_press,
     opening_visible_at,
+    trusted_rtt,
 )
 from quiz.fair.receipt import BuzzReceipt, Rule
 
@@ -34,6 +37,7 @@ __all__ = [
     "BURST_SIZE",
     "DEFAULT_CAP_MS",
     "DEFAULT_MARGIN_MS",
+    "MAX_TRUSTED_RTT_MS",
     "SYNC_INTERVAL_MS",
     "BuzzReceipt",
     "Clamp",
@@ -43,7 +47,9 @@ __all__ = [
     "Rule",
     "Source",
     "SyncSample",
+    "Turnaround",
     "commit_window",
     "estimate_press",
     "opening_visible_at",
+    "trusted_rtt",
 ]

@@ -4,9 +4,16 @@ A phone reports when its button went down (on its own clock, or already converte
 server clock by its own sync). The server believes the claim only as far as physics allows:
 
 - a press cannot happen after the buzz arrived (``after_arrival``);
-- a press cannot be earlier than the arrival minus the device's measured round trip minus a
+- a press cannot be earlier than the arrival minus the device's trusted round trip minus a
   margin: no honest message spends longer in flight than that (``too_early``); a forged early
   timestamp is moved to that bound, so forging buys at most one round trip plus the margin;
+- the round trip is the phone's own arithmetic (it supplies ``t0``/``t3``), so it is trusted
+  only as far as the server's own timing allows (:func:`trusted_rtt`): at most
+  :data:`SERVER_RTT_FACTOR` times the fastest turnaround the server timed itself (its answer
+  sent, the phone's next message received: :class:`Turnaround`) plus a slack, and never more
+  than :data:`MAX_TRUSTED_RTT_MS`. A phone that writes a 500 ms round trip into its
+  timestamps while answering in 10 ms is held to 40 ms; one that really answers slowly can
+  look like a slow link, and the cap bounds what that buys;
 - a press between the opening instant and the moment the device could have seen the opening
   is moved to the latter (``before_visible``); a press before the opening instant is a 违规
   that the engine records with its distance in ms.
@@ -38,6 +45,58 @@ DEFAULT_FLOOR_MS = 20
 #: takes more than this share of it (3:1 asymmetry).
 UPLINK_SHARE_MAX = 0.75
 SERVER_SLACK_MS = 10.0
+#: The longest round trip believed for any phone, however slow it looks: a phone can always
+#: pretend to be on a slow link by answering slowly, and nothing can tell that from a slow
+#: link. Above the slowest honest venue links measured (docs/fairness.md: 250 ms each way).
+MAX_TRUSTED_RTT_MS = 600.0
+#: The phone's reported (90th percentile) round trip is believed up to this multiple of the
+#: fastest turnaround the server timed itself...
+SERVER_RTT_FACTOR = 2.0
+#: ...plus this much (jitter between the exchanges).
+SERVER_RTT_SLACK_MS = 20.0
+
+
+class Turnaround:
+    """The fastest turnaround the server timed itself for one phone: from sending the answer
+    to an exchange to receiving the phone's next message (which reports that exchange, so it
+    cannot leave before the answer arrived). It bounds the true round trip from above using
+    only the server's clock; the phone can make it longer (by waiting), never shorter."""
+
+    __slots__ = ("count", "fastest_ms")
+
+    def __init__(self) -> None:
+        self.fastest_ms: float | None = None
+        self.count = 0
+
+    def observe(self, answer_sent_ms: float, next_received_ms: float) -> None:
+        sent = _number("answer_sent_ms", answer_sent_ms)
+        gap = _number("next_received_ms", next_received_ms) - sent
+        if gap < 0:
+            raise ValueError("the next message arrived before the answer was sent")
+        self.count += 1
+        if self.fastest_ms is None or gap < self.fastest_ms:
+            self.fastest_ms = gap
+
+
+def trusted_rtt(
+    est: ClockEstimate | None,
+    server_rtt_ms: float | None = None,
+    cap_ms: float = MAX_TRUSTED_RTT_MS,
+    reported_ms: float | None = None,
+) -> float:
+    """The round trip a claim may be earlier than its arrival by (before the margin): the
+    phone's high round trip (or ``reported_ms`` without an estimate), bounded by the server's
+    own turnaround (see :class:`Turnaround`) and by ``cap_ms``."""
+    if est is not None:
+        rtt = est.rtt_high_ms
+    elif reported_ms is not None:
+        rtt = _number("rtt", reported_ms)
+    else:
+        rtt = cap_ms
+    if server_rtt_ms is not None:
+        server = _number("server_rtt_ms", server_rtt_ms)
+        rtt = min(rtt, SERVER_RTT_FACTOR * server + SERVER_RTT_SLACK_MS)
+    return max(0.0, min(rtt, cap_ms))
 
 
 class Source(StrEnum):
@@ -107,13 +166,17 @@ def estimate_press(
     visible_from: int | None = None,
     rtt_hint_ms: float | None = None,
     margin_ms: float = DEFAULT_MARGIN_MS,
+    server_rtt_ms: float | None = None,
+    rtt_cap_ms: float = MAX_TRUSTED_RTT_MS,
 ) -> PressEstimate:
     """The compensated press time of one buzz.
 
     ``claimed_device_ms`` (the device's clock) is preferred: the server converts it with its
     own estimate. ``claimed_server_ms`` is the device's own conversion. ``visible_from``
     defaults to ``opens_at`` (see :func:`opening_visible_at`). ``rtt_hint_ms`` is the device's
-    last round trip when the server holds no completed sample yet.
+    last round trip when the server holds no completed sample yet. ``server_rtt_ms`` is the
+    fastest turnaround the server timed itself (:class:`Turnaround`); every round trip the
+    phone reported is trusted only within it and ``rtt_cap_ms`` (:func:`trusted_rtt`).
     """
     arrival = _number("arrival_ms", arrival_ms)
     est = _estimate_of(sync)
@@ -125,7 +188,8 @@ def estimate_press(
         rtt = est.rtt_last_ms if est is not None else rtt_hint_ms
         if rtt is None:
             return _result(arrival, 0.0, Source.ARRIVAL, None, None, 0.0, None, est, None)
-        guess = arrival - _number("rtt", rtt) / 2
+        rtt = trusted_rtt(None, server_rtt_ms, rtt_cap_ms, reported_ms=rtt)
+        guess = arrival - rtt / 2
         if visible is not None and arrival >= visible > guess:
             # A guess alone must never turn a buzz into a 违规 or move it before the opening.
             by = visible - guess
@@ -144,7 +208,7 @@ def estimate_press(
         uncertainty = est.uncertainty_at(server - est.offset_at(est.last_ms))
         source = Source.CLIENT_CLAIM
 
-    earliest = arrival - est.rtt_high_ms - margin_ms
+    earliest = arrival - trusted_rtt(est, server_rtt_ms, rtt_cap_ms) - margin_ms
     press = claimed
     clamp: Clamp | None = None
     if press > arrival:

@@ -4,7 +4,9 @@ The arithmetic is :mod:`quiz.fair`; this module wires it to the hub and the matc
 
 - :class:`FairBuzzing` (one per hub) completes each contestant phone's ``sync`` exchanges
   into its :class:`~quiz.fair.ClockSync` (a phone reports the ``t0``/``t3`` of its previous
-  exchange with the next one) and turns a ``buzz`` into the engine's ``Buzz`` with a
+  exchange with the next one), times each phone's turnaround on the server's own clock
+  (:class:`~quiz.fair.Turnaround`: the phone's round trips are believed only within it) and
+  turns a ``buzz`` into the engine's ``Buzz`` with a
   compensated press time and its uncertainty, plus a pending :class:`~quiz.fair.BuzzReceipt`;
 - :class:`FairMatch` (one per match, immutable) holds the match's compensation switch and
   its receipts, and settles them from the engine's events (won, lost, tie, early, rejected).
@@ -27,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quiz.celltext import cell_text
 from quiz.engine import MatchRules, MatchState, OpenMode
 from quiz.engine import commands as C
 from quiz.engine import events as E
@@ -35,6 +38,7 @@ from quiz.fair import (
     BuzzReceipt,
     ClockSync,
     Rule,
+    Turnaround,
     commit_window,
     estimate_press,
     opening_visible_at,
@@ -62,6 +66,8 @@ class FairBuzzing:
     def __init__(self) -> None:
         self.syncs: dict[str, ClockSync] = {}
         self.rtt_hints: dict[str, float] = {}
+        #: device -> (socket, its turnaround): a new socket starts a new measurement.
+        self.turnarounds: dict[str, tuple[str, Turnaround]] = {}
         self._answered: dict[str, OrderedDict[float, tuple[int, int]]] = {}
 
     def sync(
@@ -79,6 +85,8 @@ class FairBuzzing:
         if prev is not None:
             server_times = answered.pop(prev[0], None)
             if server_times is not None:
+                # This message could not leave the phone before our answer arrived there.
+                self._turnaround(sid, device).observe(server_times[1], max(t1, server_times[1]))
                 clock = self.syncs.setdefault(device, ClockSync())
                 try:
                     clock.add(prev[0], server_times[0], server_times[1], prev[1])
@@ -90,6 +98,18 @@ class FairBuzzing:
             answered.popitem(last=False)
         if rtt is not None:
             self.rtt_hints[device] = rtt
+
+    def _turnaround(self, sid: str, device: str) -> Turnaround:
+        held = self.turnarounds.get(device)
+        if held is None or held[0] != sid:
+            held = (sid, Turnaround())
+            self.turnarounds[device] = held
+        return held[1]
+
+    def server_rtt(self, device: str) -> float | None:
+        """The fastest turnaround the server timed for this phone's current socket."""
+        held = self.turnarounds.get(device)
+        return held[1].fastest_ms if held is not None else None
 
     def forget(self, sid: str) -> None:
         """A socket closed: its unreported exchanges can never complete."""
@@ -119,6 +139,7 @@ class FairBuzzing:
             claimed_server_ms=press_at,
             visible_from=visible,
             rtt_hint_ms=self.rtt_hints.get(device),
+            server_rtt_ms=self.server_rtt(device),
         )
         rules = state.rules
         side = state.side_of(device)
@@ -298,5 +319,6 @@ def export(receipts: Iterable[BuzzReceipt], fmt: str) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(BuzzReceipt)])
     writer.writeheader()
-    writer.writerows(items)
+    # Device ids are chosen by the phones: never a formula in the organiser's spreadsheet.
+    writer.writerows({k: cell_text(v) for k, v in item.items()} for item in items)
     return out.getvalue()

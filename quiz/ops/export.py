@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from quiz import records
 from quiz.bank.shuffle import shown_content, split_id
+from quiz.celltext import cell_text
 from quiz.live.fairness import load_receipts
 from quiz.models.bank import QuestionVersion
 from quiz.models.live import Contestant, Match, MatchLogEntry, QuizEvent
@@ -252,8 +253,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+        value = json.dumps(value, ensure_ascii=False)
+    return "" if value is None else cell_text(value)
 
 
 def write(tables: dict[str, list[dict[str, Any]]], fmt: str, path: Path) -> list[Path]:

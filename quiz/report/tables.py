@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from quiz import i18n
+from quiz.celltext import cell_text, is_formula_like
 from quiz.report.charts import percent
 from quiz.report.data import QuestionPlay, QuestionRate, Rate, ReportData
 from quiz.report.render import category_label, when
 
 Cell = str | int | float | None
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 RATE_DIGITS = 4
 
 
@@ -373,21 +373,13 @@ def stats_table(rates: Sequence[QuestionRate], lang: str = i18n.DEFAULT) -> Tabl
 # --- writing ------------------------------------------------------------------------------------
 
 
-def safe_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def _csv_cell(value: Cell) -> Cell:
-    return safe_text(value) if isinstance(value, str) else value
-
-
 def table_csv(table: Table, lang: str = i18n.DEFAULT) -> str:
     """One table as CSV text (write it with a UTF-8 BOM so Excel reads the Chinese)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([i18n.translate(c.key, lang) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerow([cell_text(v) for v in row])
     return out.getvalue()
 
 
@@ -417,7 +409,7 @@ def write_xlsx(tables: Iterable[Table], path: Path | BinaryIO, lang: str = i18n.
         for index, column in enumerate(table.columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
             for cell in sheet[letter][1:]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
+                if is_formula_like(cell.value):
                     # openpyxl takes "=..." for a formula; typed text must stay text.
                     cell.data_type = "s"
                 if column.rate:

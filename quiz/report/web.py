@@ -1,9 +1,13 @@
 """The report in the server: ``/host/report`` (printable HTML) and its CSV and XLSX downloads.
 
-Host only: every route wants the host token in force (``?token=`` as the host console's
-address carries it, or an ``X-Host-Token`` header), compared in constant time as the socket
-does.
-Responses are never cached and send no referrer (the token is in the address), and the HTML
+Host only: every route wants the host token in force (``?token=`` once, or an ``X-Host-Token``
+header), compared in constant time as the socket does, or the report cookie. A request that
+shows the token (and a host console opened with it, :func:`grant_report_access`) gets a signed
+cookie valid for :data:`COOKIE_TTL_S`, HttpOnly, ``SameSite=Strict``, limited to ``/host``;
+it is signed with the token in force, so rotating the token revokes it. The download links
+therefore carry no token: a token in an address ends up in the browser's history, in logs and
+on screen, in clear text on the venue Wi-Fi.
+Responses are never cached and send no referrer, and the HTML
 page's Content-Security-Policy forbids loading anything at all, so a name in the report
 cannot pull in a script or an image even if escaping were ever missed.
 
@@ -19,6 +23,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
+from itsdangerous import BadSignature, TimestampSigner
 
 from quiz import i18n
 from quiz.report.collect import collect, resolve_event
@@ -46,16 +51,57 @@ def _text(message: str, status: int) -> Response:
     return _headers(Response(message + "\n", status=status, mimetype="text/plain"))
 
 
+COOKIE = "quiz_report"
+#: How long the report cookie stays valid: an evening's event, not days.
+COOKIE_TTL_S = 4 * 3600
+
+
 def _token() -> str:
     return request.args.get("token") or request.headers.get("X-Host-Token") or ""
 
 
-def _authorised() -> bool:
+def _expected() -> bytes:
     # The hub holds the token in force: the host console can rotate it, and the one in
     # app.config (the token the server started with) is then no longer valid.
     expected: bytes = current_app.extensions["quiz.hub"]._host_token
-    given = _token().encode()
-    return bool(given) and hmac.compare_digest(given, expected)
+    return expected
+
+
+def token_valid(given: str) -> bool:
+    """``given`` is the host token in force (constant-time comparison)."""
+    return bool(given) and hmac.compare_digest(given.encode(), _expected())
+
+
+def _signer() -> TimestampSigner:
+    return TimestampSigner(_expected(), salt="quiz.report")
+
+
+def _cookie_valid() -> bool:
+    value = request.cookies.get(COOKIE)
+    if not value:
+        return False
+    try:
+        return _signer().unsign(value, max_age=COOKIE_TTL_S) == b"host"
+    except BadSignature:  # also expired (SignatureExpired is a BadSignature)
+        return False
+
+
+def _authorised() -> bool:
+    return token_valid(_token()) or _cookie_valid()
+
+
+def grant_report_access(response: Response) -> Response:
+    """Give the browser that showed the host token the report cookie."""
+    response.set_cookie(
+        COOKIE,
+        _signer().sign(b"host").decode(),
+        max_age=COOKIE_TTL_S,
+        path="/host",
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+    )
+    return response
 
 
 def _lang(event_lang: str | None = None) -> str:
@@ -83,7 +129,8 @@ def _load() -> ReportData | Response:
 
 
 def _query(data: ReportData, **extra: Any) -> dict[str, Any]:
-    return {"event": data.event.id, "lang": _lang(data.event.lang), "token": _token(), **extra}
+    # No token: the cookie set with this page authorises the downloads.
+    return {"event": data.event.id, "lang": _lang(data.event.lang), **extra}
 
 
 @bp.get("/host/report")
@@ -100,6 +147,8 @@ def report_page() -> Response:
         links.append((label, url_for(".report_csv", **_query(data, table=table.name))))
     response = Response(render_html(data, lang, links), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_POLICY
+    if token_valid(_token()):
+        grant_report_access(response)
     return _headers(response)
 
 

@@ -170,9 +170,14 @@ def _shown_url(url: str) -> str:
 def _serve_gevent(
     app: Any, listener: Any, ssl: dict[str, Any], on_stop: Callable[[], None]
 ) -> None:
+    import logging
+
     import gevent
 
-    server = _no_delay_server()(listener, app, log=None, **ssl)
+    from quiz.server.limits import LogThrottle, QuietErrorLog
+
+    quiet = QuietErrorLog(LogThrottle(logging.getLogger("quiz.server.http")))
+    server = _no_delay_server()(listener, app, log=None, error_log=quiet, **ssl)
 
     def stop() -> None:
         # Ctrl+C / SIGTERM: stop the ticker, close the listener, give requests a second.

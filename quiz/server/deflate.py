@@ -11,8 +11,12 @@ largest single cost of a fan-out.
 always add it, §7.1.1.1): each message the server sends is compressed on its own, so a given
 message with given window bits always compresses to the same bytes. The bytes of the last few
 large messages are kept (:data:`CACHE_SIZE`), and the other sockets of a broadcast reuse them.
-What the phones send is decompressed as before, and a message without a deflate frame (ping,
-a short ack) is compressed per socket as before.
+A message without a deflate frame (ping, a short ack) is compressed per socket as before.
+
+What the phones send is inflated within a bound (:data:`limits.max_inbound`, the transport's
+message cap): a frame whose declared length is over it is refused from its header, and a
+compressed one stops inflating one byte past it and closes the socket ("message too big").
+Without the bound, a 300 KB frame from any phone inflated to 300 MB in the server.
 
 The price is a weaker compression of successive, similar states (each one no longer refers
 to the previous one); ``docs/performance.md`` gives both sizes. eventlet has a WebSocket
@@ -29,7 +33,7 @@ from collections import OrderedDict
 from typing import Any
 
 from wsproto.extensions import PerMessageDeflate
-from wsproto.frame_protocol import Opcode, RsvBits
+from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol, Opcode, RsvBits
 
 #: Messages this long or longer are shared (states, rounds); shorter ones are not worth a
 #: dictionary lookup and would only push the states out of the cache.
@@ -40,6 +44,9 @@ CACHE_SIZE = 16
 
 _cache: OrderedDict[tuple[int, bytes], bytes] = OrderedDict()
 stats = {"compressed": 0, "shared": 0}
+#: The largest message a client may send, inflated; set by
+#: :func:`quiz.server.limits.bound_websockets` to the transport's limit.
+limits = {"max_inbound": 64 * 1024}
 
 
 def compress(data: bytes, window_bits: int) -> bytes:
@@ -56,6 +63,46 @@ class SharedDeflate(PerMessageDeflate):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("server_no_context_takeover", True)
         super().__init__(**kwargs)
+        self._inflated = 0  # bytes of the current inbound message so far
+
+    def frame_inbound_header(
+        self,
+        proto: FrameDecoder | FrameProtocol,
+        opcode: Opcode,
+        rsv: RsvBits,
+        payload_length: int,
+    ) -> CloseReason | RsvBits:
+        if payload_length > limits["max_inbound"]:
+            return CloseReason.MESSAGE_TOO_BIG
+        if opcode is not Opcode.CONTINUATION and not opcode.iscontrol():
+            self._inflated = 0
+        return super().frame_inbound_header(proto, opcode, rsv, payload_length)
+
+    def frame_inbound_payload_data(
+        self, proto: FrameDecoder | FrameProtocol, data: bytes
+    ) -> bytes | CloseReason:
+        if not self._inbound_compressed or not self._inbound_is_compressible:
+            return data
+        assert self._decompressor is not None
+        budget = limits["max_inbound"] - self._inflated
+        try:
+            # One byte past the budget is enough to know the message is too big.
+            out = self._decompressor.decompress(bytes(data), budget + 1)
+        except zlib.error:
+            return CloseReason.INVALID_FRAME_PAYLOAD_DATA
+        return self._count(out)
+
+    def frame_inbound_complete(
+        self, proto: FrameDecoder | FrameProtocol, fin: bool
+    ) -> bytes | CloseReason | None:
+        out = super().frame_inbound_complete(proto, fin)
+        return self._count(out) if isinstance(out, bytes) else out
+
+    def _count(self, out: bytes) -> bytes | CloseReason:
+        self._inflated += len(out)
+        if self._inflated > limits["max_inbound"]:
+            return CloseReason.MESSAGE_TOO_BIG
+        return out
 
     def frame_outbound(
         self, proto: Any, opcode: Opcode, rsv: RsvBits, data: bytes, fin: bool

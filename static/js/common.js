@@ -58,6 +58,8 @@
         var value = attrs[name];
         if (value == null || value === false) return;
         if (name === "text") node.textContent = String(value);
+        // Through the CSSOM: the pages' Content-Security-Policy refuses style attributes.
+        else if (name === "style") node.style.cssText = String(value);
         else if (name.indexOf("on") === 0 && typeof value === "function") {
           node.addEventListener(name.slice(2), value);
         } else node.setAttribute(name, value === true ? "" : String(value));

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from quiz.celltext import cell_text as safe_text
 from quiz.report import collect, render_html, stats_table, to_csv, to_xlsx
 from quiz.report.charts import Series, rate_bars
 from quiz.report.data import ReportData
-from quiz.report.tables import safe_text
 from tests.report.conftest import EVIL_NAME, FORMULA_NAME, Played
 
 
