@@ -100,15 +100,14 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         clock=clock,
         async_mode=config.SOCKETIO_ASYNC_MODE,
         host_token=token,
+        # A token rotated from the console is saved too, so that it survives a restart.
+        save_token=store.save,
         public_url=config.PUBLIC_URL,
         tick_max_ms=config.TICK_MAX_MS,
         resume_deadlines=config.RESUME_DEADLINES,
         gc_maintenance=config.GC_MAINTENANCE,
     )
     app.extensions["quiz.hub"] = hub
-    # The rotate command (quiz/live) saves the new host token with this, so that it survives a
-    # restart as the first one does.
-    hub.save_token = store.save  # type: ignore[attr-defined]
     cluster = None
     if config.SOCKETIO_MESSAGE_QUEUE:
         # Several processes: only the one holding the lease loads matches and ticks.

@@ -7,27 +7,33 @@ object except as the answer to the host who rotated it.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 
 class HostToken:
     """The token that makes a socket or request the host's; rotated from the host console."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, saved: Callable[[str], None] | None = None) -> None:
         self._token = token.encode()
+        # Where a rotated token is kept, so that it survives a restart (quiz/server/token.py).
+        self._save = saved
 
     def is_host(self, token: str | None) -> bool:
         """True if ``token`` is the one in force (constant-time: no timing leak)."""
         return bool(token) and hmac.compare_digest((token or "").encode(), self._token)
 
-    def encoded(self) -> bytes:
-        """The token in force, for a reader that compares it itself (to be replaced by
-        :meth:`is_host` there)."""
-        return self._token
+    def signing_key(self, purpose: str) -> bytes:
+        """A key derived from the token in force, for signing what only the host may hold
+        (the report cookie): rotating the token revokes everything signed with it."""
+        return hmac.new(self._token, purpose.encode(), hashlib.sha256).digest()
 
     def rotate(self) -> str:
-        """A fresh token; the old one stops working at once."""
+        """A fresh token, saved before it is used; the old one stops working at once."""
         token = secrets.token_urlsafe(24)
+        if self._save is not None:
+            self._save(token)
         self._token = token.encode()
         return token

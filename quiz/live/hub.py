@@ -77,6 +77,7 @@ class LiveHub:
         clock: Callable[[], int],
         async_mode: str,
         host_token: str,
+        save_token: Callable[[str], None] | None = None,
         public_url: str | None = None,
         tick_max_ms: int = 50,
         resume_deadlines: str = "paused",
@@ -89,7 +90,7 @@ class LiveHub:
         self.questions = questions
         self.clock = clock
         self.async_mode = async_mode
-        self.host = HostToken(host_token)
+        self.host = HostToken(host_token, save_token)
         self.public_url = (public_url or "").rstrip("/")
         self.tick_max_ms = tick_max_ms
         self.resume_deadlines = resume_deadlines
@@ -178,12 +179,6 @@ class LiveHub:
     def is_host(self, token: str | None) -> bool:
         """True if ``token`` is the host token in force (constant-time)."""
         return self.host.is_host(token)
-
-    @property
-    def _host_token(self) -> bytes:
-        # Only for quiz/report/web.py, which still compares the token itself: it is to call
-        # is_host() instead, and this property then goes.
-        return self.host.encoded()
 
     def _audience_question_ids(self, event_id: int) -> list[str]:
         return list(self.audience.store.question_ids(event_id))
