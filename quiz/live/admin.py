@@ -25,7 +25,6 @@ from quiz.engine import commands as C
 from quiz.live.auth import HostToken
 from quiz.live.concurrency import Lock
 from quiz.live.connections import Call, Connections
-from quiz.live.fairness import COMPENSATION_KEY
 from quiz.live.matches import MatchRegistry, event_dict
 from quiz.live.play import Apply
 from quiz.live.protocol import (
@@ -53,6 +52,7 @@ from quiz.models.live import (
     utcnow,
 )
 from quiz.models.live import Match as MatchRow
+from quiz.records import COMPENSATION_KEY
 from quiz.text import clean_text
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,6 @@ from quiz.live.audience_protocol import (
     ExportDraws,
     NextQuestion,
     Nickname,
-    NoArgs,
     PrepareDraw,
     RunDraw,
     Screen,
@@ -63,7 +62,7 @@ from quiz.live.audience_state import (
 from quiz.live.audience_store import AnswerWriter, AudienceStore, phone_of
 from quiz.live.audience_views import count_view, names, pending_name, question_view, you_view
 from quiz.live.concurrency import make_lock
-from quiz.live.protocol import ProtocolError
+from quiz.live.protocol import NoArgs, ProtocolError
 from quiz.live.questions import validate_filter
 
 if TYPE_CHECKING:
