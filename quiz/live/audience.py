@@ -66,7 +66,7 @@ from quiz.live.protocol import NoArgs, ProtocolError
 from quiz.live.questions import validate_filter
 
 if TYPE_CHECKING:
-    from quiz.live.hub import Client
+    from quiz.live.connections import Client
     from quiz.live.service import MatchService
 
 log = logging.getLogger(__name__)

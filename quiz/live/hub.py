@@ -64,7 +64,7 @@ CROSS_SEAT = frozenset({"side", "device", "device_id"})
 #: What a restart does with deadlines that were running (docs/reliability.md).
 RESUME_DEADLINES = ("paused", "continue")
 
-__all__ = ["NAMESPACE", "Client", "LiveHub"]  # Client and NAMESPACE: re-exported for callers
+__all__ = ["LiveHub"]
 
 
 class LiveHub:
@@ -172,9 +172,6 @@ class LiveHub:
     @property
     def clients(self) -> dict[str, Client]:
         return self.connections.clients
-
-    def question_codes_used(self, event_id: int, except_match: int | None = None) -> set[str]:
-        return self.matches.question_codes_used(event_id, except_match)
 
     def is_host(self, token: str | None) -> bool:
         """True if ``token`` is the host token in force (constant-time)."""

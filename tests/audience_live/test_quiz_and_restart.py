@@ -70,7 +70,7 @@ def test_a_match_question_is_never_one_the_audience_already_had(
         live.clock.advance(300)  # the host's commands stay under the rate limit
         assert host.command("audience_next")["ok"]
         assert host.command("audience_close")["ok"]
-    codes = set(live.hub.question_codes_used(live.hub.event["id"]))
+    codes = set(live.hub.matches.question_codes_used(live.hub.event["id"]))
     assert len(codes) == 7
     assert host.command("audience_stop")["ok"]
     ids = [c["id"] for c in host.last("console")["contestants"]]
