@@ -17,8 +17,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from quiz import i18n
-from quiz.report.charts import Series, percent, rate_bars
+from quiz.report.awareness import message_label
+from quiz.report.charts import Series, count_columns, percent, rate_bars
 from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
+from quiz.report.reach import Reach
 from quiz.resources import templates_dir
 
 TEMPLATE = "report.html"
@@ -88,24 +90,45 @@ def category_chart(categories: tuple[CategoryRate, ...], lang: str) -> Markup:
     return rate_bars(t("report.chart.categories"), rows, series, t("report.no_answers"))
 
 
+def joins_chart(reach: Reach | None, lang: str) -> Markup | None:
+    """Phones joining per time bucket (local time of the machine making the report)."""
+    if reach is None or not reach.joins:
+        return None
+    columns = [
+        (datetime.fromtimestamp(at / 1000).astimezone().strftime("%H:%M"), n)
+        for at, n in reach.joins
+    ]
+    title = i18n.translate("report.chart.joins", lang, minutes=reach.bucket_ms // 60_000)
+    return count_columns(title, columns, label_every=max(1, len(columns) // 12))
+
+
+def _page_helpers(lang: str) -> dict[str, Any]:
+    """What every report page's template calls (the shared sections in report_parts.html)."""
+
+    def _(key: str, **params: Any) -> str:
+        return i18n.translate(key, lang, **params)
+
+    return {
+        "lang": lang,
+        "_": _,
+        "category": lambda c: category_label(c, lang),
+        "message": lambda m: message_label(m, lang),
+        "prompt": lambda q: prompt_of(q, lang),
+        "rate": lambda r: rate_text(r, lang),
+    }
+
+
 def render_html(
     data: ReportData, lang: str = i18n.DEFAULT, links: Sequence[tuple[str, str]] = ()
 ) -> str:
     """The report page in ``lang``; ``links`` ((label, URL) pairs) adds download links that
     show on screen only."""
     lang = i18n.normalize(lang) or i18n.DEFAULT
-
-    def _(key: str, **params: Any) -> str:
-        return i18n.translate(key, lang, **params)
-
     template = _environment().get_template(TEMPLATE)
     return template.render(
         data=data,
-        lang=lang,
-        _=_,
-        category=lambda c: category_label(c, lang),
-        prompt=lambda q: prompt_of(q, lang),
-        rate=lambda r: rate_text(r, lang),
         chart=category_chart(data.categories, lang) if data.categories else None,
+        joins_chart=joins_chart(data.reach, lang),
         links=list(links),
+        **_page_helpers(lang),
     )

@@ -142,8 +142,9 @@ def test_bar_chart_is_escaped_inline_svg() -> None:
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_html_has_every_section(data: ReportData, lang: str) -> None:
     html = render_html(data, lang)
-    for section in ("results", "bracket", "categories", "ranked", "contestants", "draws", "asked"):
+    sections = ("results", "bracket", "categories", "reach", "awareness", "ranked", "contestants")
+    for section in (*sections, "draws", "asked"):
         assert f'<section id="{section}"' in html
     assert "53.8%" in html  # 7 of 13 answers
     assert "66.7% (2/3)" in html  # reporting
-    assert html.count("<svg") == 1
+    assert html.count("<svg") == 2  # rates per category, phones joining over time
