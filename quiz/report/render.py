@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -23,7 +23,11 @@ from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
 from quiz.report.reach import Reach
 from quiz.resources import templates_dir
 
+if TYPE_CHECKING:
+    from quiz.report.merge import Merged
+
 TEMPLATE = "report.html"
+MERGED_TEMPLATE = "report_merged.html"
 #: Chart colours that stay apart when printed in grey (dark and light).
 CONTESTANTS_COLOUR = "#27496d"
 AUDIENCE_COLOUR = "#e8a33d"
@@ -130,5 +134,16 @@ def render_html(
         chart=category_chart(data.categories, lang) if data.categories else None,
         joins_chart=joins_chart(data.reach, lang),
         links=list(links),
+        **_page_helpers(lang),
+    )
+
+
+def render_merged(merged: Merged, lang: str = i18n.DEFAULT) -> str:
+    """The report across venues (``quiz.report.merge``) in ``lang``."""
+    lang = i18n.normalize(lang) or i18n.DEFAULT
+    template = _environment().get_template(MERGED_TEMPLATE)
+    return template.render(
+        merged=merged,
+        chart=category_chart(merged.categories, lang) if merged.categories else None,
         **_page_helpers(lang),
     )
