@@ -30,7 +30,10 @@ def wilson(known: int, total: int, z: float = Z95) -> tuple[float, float] | None
     denominator = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denominator
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 or all known the bound is exactly 0 or 1 (rounding would leave 1e-17 off).
+    low = 0.0 if known == 0 else max(0.0, centre - half)
+    high = 1.0 if known == total else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True, slots=True)

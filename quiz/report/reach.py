@@ -72,15 +72,18 @@ def intervals(
 ) -> dict[str, list[tuple[int, int]]]:
     """Per phone, the (start, stop) spans it was online, from (phone, at_ms, online) edges in
     recording order. A span never closed (the server stopped) lasts until ``horizon``; a
-    repeated edge (online twice) changes nothing."""
+    repeated edge (online twice) changes nothing; a clock stepped back never makes a phone's
+    spans overlap (a span starts no earlier than the phone's previous one ended)."""
     opened: dict[str, int] = {}
+    ended: dict[str, int] = {}
     out: dict[str, list[tuple[int, int]]] = {}
     for phone, at_ms, online in edges:
         if online:
-            opened.setdefault(phone, at_ms)
+            opened.setdefault(phone, max(at_ms, ended.get(phone, at_ms)))
         elif phone in opened:
             start = opened.pop(phone)
-            out.setdefault(phone, []).append((start, max(start, at_ms)))
+            ended[phone] = stop = max(start, at_ms)
+            out.setdefault(phone, []).append((start, stop))
     for phone, start in opened.items():
         out.setdefault(phone, []).append((start, max(start, horizon)))
     return out
