@@ -24,9 +24,6 @@ from quiz.models.audience import (
     AudienceQuestion,
 )
 
-#: "Stayed to the end": online at any moment of this window before the last question closed.
-#: A phone that drops its socket for a few seconds (Wi-Fi roaming, screen locked) still stayed.
-END_GRACE_MS = 30_000
 #: The survey's answers (another part of the campaign measures): one row per phone and event.
 SURVEY_TABLE = "survey_response"
 #: Bucket widths the joins chart picks from, in minutes, so it has at most ``MAX_BUCKETS`` bars.
@@ -47,7 +44,8 @@ class Reach:
     stayed: int | None
     surveyed: int | None
     peak: int | None
-    end_ms: int | None = None
+    #: The last audience question's (opened, closed) times: "the end".
+    end: tuple[int, int] | None = None
     joins: tuple[tuple[int, int], ...] = ()
     bucket_ms: int = 60_000
 
@@ -131,25 +129,27 @@ def reach_of(
     joined: Mapping[str, int],
     answered: Iterable[str],
     edges: Sequence[tuple[str, int, bool]] | None,
-    end_ms: int | None,
+    end: tuple[int, int] | None,
     surveyed: Iterable[str] | None,
 ) -> Reach:
     """Reach from plain values: ``joined`` maps each phone to when it joined (ms), ``edges``
-    are presence edges (None: not recorded), ``end_ms`` when the last audience question
-    closed (None: none closed). Only phones that joined are counted anywhere."""
+    are presence edges (None: not recorded), ``end`` when the event's last audience question
+    opened and closed (None: none closed). A phone stayed to the end if it was online at any
+    moment while that question was open (a socket that drops for a second at the close does
+    not undo that). Only phones that joined are counted anywhere."""
     phones = set(joined)
     stayed: int | None = None
     peak: int | None = None
     if edges is not None:
-        horizon = max([end_ms or 0, *(at for _p, at, _o in edges)], default=0)
+        horizon = max([end[1] if end else 0, *(at for _p, at, _o in edges)], default=0)
         spans = intervals(((p, at, on) for p, at, on in edges if p in phones), horizon)
         peak = peak_online(spans)
-        if end_ms is not None:
-            since = end_ms - END_GRACE_MS
+        if end is not None:
+            opened, closed = end
             stayed = sum(
                 1
                 for phone_spans in spans.values()
-                if any(start <= end_ms and stop >= since for start, stop in phone_spans)
+                if any(start <= closed and stop >= opened for start, stop in phone_spans)
             )
     joins, width = join_buckets(joined.values())
     return Reach(
@@ -158,7 +158,7 @@ def reach_of(
         stayed=stayed,
         surveyed=None if surveyed is None else len(phones & set(surveyed)),
         peak=peak,
-        end_ms=end_ms,
+        end=end,
         joins=joins,
         bucket_ms=width,
     )
@@ -206,12 +206,13 @@ def collect_reach(session: Session, event_id: int) -> Reach | None:
         .where(AudienceMember.event_id == event_id)
         .distinct()
     ).all()
-    end_ms = session.scalar(
-        select(AudienceQuestion.closed_at_ms)
+    last = session.execute(
+        select(AudienceQuestion.opened_at_ms, AudienceQuestion.closed_at_ms)
         .where(AudienceQuestion.event_id == event_id, AudienceQuestion.status == "closed")
-        .order_by(AudienceQuestion.closed_at_ms.desc())
+        .order_by(AudienceQuestion.closed_at_ms.desc(), AudienceQuestion.id.desc())
         .limit(1)
-    )
+    ).first()
+    end = None if last is None or last[1] is None else (int(last[0]), int(last[1]))
     edges: list[tuple[str, int, bool]] | None = None
     if records.has_tables(session, AudiencePresence):
         rows = session.execute(
@@ -223,4 +224,4 @@ def collect_reach(session: Session, event_id: int) -> Reach | None:
         # An event whose phones all joined before presence was recorded has no edges at all.
         edges = [(p, int(at), bool(on)) for p, at, on in rows] if rows or not joined else None
     surveyed = survey_phones(session, event_id) if survey_recorded(session) else None
-    return reach_of(joined, answered, edges, end_ms, surveyed)
+    return reach_of(joined, answered, edges, end, surveyed)
