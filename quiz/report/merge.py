@@ -116,7 +116,8 @@ def combine(
     reach: Reach | None = None
     for venue in ordered:
         if venue.data.reach is not None:
-            reach = venue.data.reach if reach is None else reach + venue.data.reach
+            # Always a sum (no single venue's time line), however many venues there are.
+            reach = (reach or Reach(0, 0, None, None, None)) + venue.data.reach
     contestant_rate = Rate()
     audience_rate: Rate | None = None
     for venue in ordered:
