@@ -119,7 +119,8 @@ def count_columns(title: str, columns: Sequence[tuple[str, int]], label_every: i
     height, top, bottom, left = 170, 28, 22, 34
     plot_w, plot_h = WIDTH - left - 8, height - top - bottom
     most = max((n for _label, n in columns), default=0) or 1
-    step = plot_w / max(1, len(columns))
+    # Columns no wider than a finger's breadth: one bucket must not fill the whole chart.
+    step = min(plot_w / max(1, len(columns)), 48.0)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" font-size="{FONT}">',
