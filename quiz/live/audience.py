@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from quiz.audience import AudienceError, ClaimCodes, InvalidName, Nicknames, Scoring
 from quiz.live.audience_draws import PrizeDraws
 from quiz.live.audience_outbox import WALL, AudienceOutbox
+from quiz.live.audience_presence import PresenceLog
 from quiz.live.audience_protocol import (
     EVENT_ADMIN,
     EVENT_COUNT,
@@ -113,8 +114,13 @@ class AudienceDesk:
         self.store = AudienceStore(sessions)
         self.lock = make_lock(async_mode)
         self.audience = EventAudience()
+        self.presence = PresenceLog()
         self.writer = AnswerWriter(
-            sessions, socketio, async_mode, on_failure=lambda items: self.flow.lost(items)
+            sessions,
+            socketio,
+            async_mode,
+            on_failure=lambda items: self.flow.lost(items),
+            side_writes=lambda: self.presence.flush(sessions),
         )
         self.outbox = AudienceOutbox(
             self.audience, socketio, self.store, self.writer, self.lock, self._lang
@@ -187,6 +193,9 @@ class AudienceDesk:
         with self.lock:
             if self.audience.current is not None:
                 self.flow.publish(self.audience.current, self.clock())
+            now = self.clock()
+            for phone in self.audience.sids:  # the old event's phones leave it
+                self.presence.offline(self.audience.members[phone], now)
             self.writer.flush()
         self.load(event_id)
         for client in list(self._clients()):
@@ -230,7 +239,10 @@ class AudienceDesk:
                 member = self.store.add_member(audience.event_id, phone, handle.code)
                 audience.members[phone] = member
                 audience.phones[member] = phone
-            audience.sids.setdefault(phone, set()).add(sid)
+            sids = audience.sids.setdefault(phone, set())
+            if not sids:
+                self.presence.online(audience.members[phone], self.clock())
+            sids.add(sid)
             audience.phone_by_sid[sid] = phone
             self.flow.counted()
         return phone
@@ -246,6 +258,7 @@ class AudienceDesk:
                 sids.discard(sid)
                 if not sids:
                     del audience.sids[phone]
+                    self.presence.offline(audience.members[phone], self.clock())
             self.flow.counted()
 
     # --- the match drives match questions ----------------------------------------------------

@@ -98,12 +98,16 @@ class AnswerWriter:
         max_items: int = MAX_BATCH_ITEMS,
         max_wait_ms: int = MAX_BATCH_WAIT_MS,
         on_failure: Callable[[list[AnswerWrite]], None] | None = None,
+        side_writes: Callable[[], object] | None = None,
     ) -> None:
         self.sessions = sessions
         self.socketio = socketio
         self.max_items = max_items
         self.max_wait_s = max_wait_ms / 1000
         self.on_failure = on_failure
+        # Other small batched writes that ride on this task (audience presence), at most once
+        # per wake-up (about a second) and at every flush.
+        self.side_writes = side_writes
         self._queue_lock = make_lock(async_mode)
         # Held while a batch is being written, so a synchronous flush waits for one in flight.
         self._write_lock = make_lock(async_mode)
@@ -160,6 +164,7 @@ class AnswerWriter:
         while self._running:
             self._wake.wait(1.0)
             self._wake.clear()
+            self._side()
             while self._running:
                 with self._queue_lock:
                     batch = self._batch
@@ -201,7 +206,15 @@ class AnswerWriter:
             batch.done.set()
         if failed and self.on_failure is not None:
             self.on_failure(failed)
+        self._side()
         return ok
+
+    def _side(self) -> None:
+        if self.side_writes is not None:
+            try:
+                self.side_writes()
+            except Exception:  # a side write reports its own failures; answers come first
+                log.exception("audience side writes")
 
     def _write(self, items: list[AnswerWrite]) -> None:
         news = [

@@ -3,6 +3,7 @@
 from quiz.models.audience import (
     AudienceAnswer,
     AudienceMember,
+    AudiencePresence,
     AudienceQuestion,
     AudienceSettings,
     PrizeDraw,
@@ -15,6 +16,7 @@ from quiz.models.tournament import Tournament, TournamentMatch
 __all__ = [
     "AudienceAnswer",
     "AudienceMember",
+    "AudiencePresence",
     "AudienceQuestion",
     "AudienceSettings",
     "Base",

@@ -71,6 +71,20 @@ class AudienceMember(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AudiencePresence(Base):
+    """A phone coming online (its first socket) or going offline (its last socket closed).
+
+    Kept only for the reach figures (到达率: who stayed to the end, how many phones were there
+    at once); recorded in memory and written in batches, never one write per connection."""
+
+    __tablename__ = "audience_presence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("audience_member.id"), index=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    online: Mapped[bool] = mapped_column(Boolean)
+
+
 class AudienceQuestion(Base):
     """One question put to the audience: during a match (``match_id``) or in an audience-only
     round. ``stage`` is what prize eligibility can name: ``match-<id>`` or ``quiz-<n>``.

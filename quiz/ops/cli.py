@@ -34,10 +34,28 @@ _DATABASE = click.option(
     type=click.Path(path_type=Path),
     help="Where to (default: exports/ in the data folder).",
 )
+@click.option(
+    "--archive",
+    is_flag=True,
+    help="One event as a self-contained archive (.zip) for `quiz report --merge`.",
+)
+@click.option("--venue", default=None, help="With --archive: the venue's name in merged reports.")
 @_DATABASE
 @data_dir_option
-def export(event_id: int | None, fmt: str, output: Path | None, database_url: str | None) -> None:
+def export(
+    event_id: int | None,
+    fmt: str,
+    output: Path | None,
+    archive: bool,
+    venue: str | None,
+    database_url: str | None,
+) -> None:
     """Export events, matches, questions shown, buzzes, receipts and judgements."""
+    if archive:
+        _archive(event_id, output, venue, database_url)
+        return
+    if venue is not None:
+        raise click.UsageError("--venue goes with --archive")
     if output is None:
         output = dated_path("exports", ".json" if fmt == "json" else "")
     from quiz.db import default_database_url, make_engine, make_session_factory
@@ -56,6 +74,33 @@ def export(event_id: int | None, fmt: str, output: Path | None, database_url: st
     click.echo(f"exported {counts}")
     for path in written:
         click.echo(f"  {path}")
+
+
+def _archive(
+    event_id: int | None, output: Path | None, venue: str | None, database_url: str | None
+) -> None:
+    """``quiz export --archive``: the event (default: the newest) as one ZIP."""
+    from quiz.db import default_database_url, make_engine, make_session_factory
+    from quiz.ops.archive import ArchiveError, write_archive
+    from quiz.report.collect import resolve_event
+    from quiz.report.data import ReportError
+
+    if output is None:
+        output = dated_path("exports", ".zip")
+    if output.suffix.lower() != ".zip":
+        raise click.UsageError("with --archive, -o must name a .zip file")
+    engine = make_engine(database_url or default_database_url())
+    try:
+        with make_session_factory(engine)() as session:
+            chosen = resolve_event(session, event_id)
+            manifest = write_archive(session, chosen, output, venue)
+    except (ArchiveError, ReportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    rows = ", ".join(f"{name} {n}" for name, n in manifest["rows"].items() if n)
+    click.echo(f"archived event {chosen} ({manifest['venue']}): {rows}")
+    click.echo(f"  {output}  sha256 {manifest['content_sha256'][:16]}…")
 
 
 @click.command()

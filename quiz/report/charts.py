@@ -1,8 +1,9 @@
 """Charts for the printed report, drawn as inline SVG here (no script, font or image is
 fetched: the report must print the same on a laptop with no internet).
 
-One chart kind is needed: horizontal bars of rates (0-100 %) per row, one bar per series,
-with the value written next to each bar so the chart still reads when printed in grey.
+Two chart kinds: horizontal bars of rates (0-100 %) per row, one bar per series, with the
+value written next to each bar so the chart still reads when printed in grey; and columns of
+counts over time (phones joining an event).
 Every label is escaped; numbers are formatted here, never taken from user text.
 """
 
@@ -108,5 +109,41 @@ def rate_bars(
                 f'<text x="{plot_x + bw + 4:.1f}" y="{by + BAR_H - 3}">{percent(value)}</text>'
             )
         y += group_h + ROW_GAP
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def count_columns(title: str, columns: Sequence[tuple[str, int]], label_every: int = 1) -> Markup:
+    """Vertical columns of counts (``columns``: (label, count) in time order), the count over
+    each non-empty column; every ``label_every``-th label is written under the axis."""
+    height, top, bottom, left = 170, 28, 22, 34
+    plot_w, plot_h = WIDTH - left - 8, height - top - bottom
+    most = max((n for _label, n in columns), default=0) or 1
+    # Columns no wider than a finger's breadth: one bucket must not fill the whole chart.
+    step = min(plot_w / max(1, len(columns)), 48.0)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" font-size="{FONT}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="14">{escape(_clip(title, WIDTH - left))}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w:.1f}" y2="{top + plot_h}" '
+        'stroke="#888" stroke-width="1"/>',
+    ]
+    for i, (label, count) in enumerate(columns):
+        x = left + i * step
+        bar = plot_h * count / most
+        if count:
+            parts.append(
+                f'<rect x="{x + step * 0.1:.1f}" y="{top + plot_h - bar:.1f}" '
+                f'width="{step * 0.8:.1f}" height="{bar:.1f}" fill="#27496d">'
+                f"<title>{escape(label)}: {count}</title></rect>"
+                f'<text x="{x + step / 2:.1f}" y="{top + plot_h - bar - 3:.1f}" '
+                f'text-anchor="middle" font-size="{FONT - 2}">{count}</text>'
+            )
+        if i % max(1, label_every) == 0:
+            parts.append(
+                f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+                f'fill="#555" font-size="{FONT - 2}">{escape(label)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

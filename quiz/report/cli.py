@@ -3,6 +3,7 @@ statistics across every event.
 
     quiz report latest -o report.html --csv tables/ --xlsx report.xlsx
     quiz report --questions -o stats.csv
+    quiz report --merge east.zip west.zip -o venues.html --xlsx venues.xlsx
 
 The database is only read. Each file is written to a temporary name and renamed when complete,
 so a failure never leaves half a report where a good one was.
@@ -69,7 +70,7 @@ def _open_database(url: str | None) -> sessionmaker[Session]:
 
 
 @click.command("report")
-@click.argument("event", required=False)
+@click.argument("event", nargs=-1)
 @click.option(
     "-o",
     "--output",
@@ -102,24 +103,40 @@ def _open_database(url: str | None) -> sessionmaker[Session]:
     show_default=True,
     help="Answers a question needs to be ranked among the hardest or easiest.",
 )
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="One report across venues from event archives (quiz export --archive) given as "
+    "arguments; the same archive given twice counts once.",
+)
 @click.option("--database-url", default=None, help="SQLAlchemy URL (default: instance/ SQLite).")
 def report(
-    event: str | None,
+    event: tuple[str, ...],
     output: Path,
     lang: str | None,
     csv_dir: Path | None,
     xlsx_file: Path | None,
     questions: bool,
     min_sample: int,
+    merge: bool,
     database_url: str | None,
 ) -> None:
-    """Write the organiser's report of EVENT (an event id or `latest`)."""
+    """Write the organiser's report of EVENT (an event id or `latest`), or with --merge one
+    report across the venues of the archives given."""
+    if merge:
+        if questions or csv_dir is not None:
+            raise click.UsageError("--merge takes archives, -o, --xlsx and --lang")
+        _merged([Path(p) for p in event], output, lang, xlsx_file)
+        return
+    if len(event) > 1:
+        raise click.UsageError("name one EVENT (to report on several archives, use --merge)")
+    single = event[0] if event else None
     if questions:
-        if event is not None or csv_dir is not None or xlsx_file is not None:
+        if single is not None or csv_dir is not None or xlsx_file is not None:
             raise click.UsageError("--questions takes only -o (and --lang, --database-url)")
         if output.suffix.lower() not in (".csv", ".xlsx"):
             raise click.UsageError("with --questions, -o must name a .csv or .xlsx file")
-    elif event is None:
+    elif single is None:
         raise click.UsageError("name an EVENT (its id, or `latest`), or use --questions")
     elif output.suffix.lower() not in (".html", ".htm"):
         raise click.UsageError("-o must name an .html file")
@@ -130,8 +147,8 @@ def report(
     if questions:
         _questions(sessions, output, lang or i18n.DEFAULT)
     else:
-        assert event is not None
-        _event(sessions, event, output, lang, csv_dir, xlsx_file, min_sample)
+        assert single is not None
+        _event(sessions, single, output, lang, csv_dir, xlsx_file, min_sample)
 
 
 def _event(
@@ -170,6 +187,43 @@ def _event(
     click.echo(
         f"event {data.event.id} ({data.event.title}): {len(data.matches)} match(es), "
         f"{len(data.plays)} question(s) shown, {answers.total} contestant answer(s)"
+    )
+    for name in written:
+        click.echo(f"wrote {name}")
+
+
+def _merged(archives: list[Path], output: Path, lang: str | None, xlsx_file: Path | None) -> None:
+    from quiz.ops.archive import ArchiveError
+    from quiz.report.merge import merge_archives
+    from quiz.report.render import render_merged
+    from quiz.report.tables import merged_tables, write_xlsx
+
+    if not archives:
+        raise click.UsageError("--merge needs at least one archive (.zip)")
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise click.UsageError("-o must name an .html file")
+    if xlsx_file is not None and xlsx_file.suffix.lower() != ".xlsx":
+        raise click.UsageError("--xlsx must name an .xlsx file")
+    try:
+        merged = merge_archives(archives)
+    except (ArchiveError, ReportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    chosen = lang or (merged.venues[0].data.event.lang if merged.venues else None)
+    chosen = i18n.normalize(chosen) or i18n.DEFAULT
+    _write_text(output, render_merged(merged, chosen))
+    written = [str(output)]
+    if xlsx_file is not None:
+        tables = merged_tables(merged, chosen)
+        _write(xlsx_file, lambda out: write_xlsx(tables, out, chosen))
+        written.append(str(xlsx_file))
+    for name in merged.duplicates:
+        click.echo(f"warning: {name}: imported more than once, counted once", err=True)
+    for name in merged.replaced:
+        click.echo(f"warning: {name}: an older export of the same event was left out", err=True)
+    reach = merged.reach
+    click.echo(
+        f"{len(merged.venues)} venue(s): "
+        + (f"{reach.joined} phone(s) joined, {reach.answered} answered" if reach else "no audience")
     )
     for name in written:
         click.echo(f"wrote {name}")

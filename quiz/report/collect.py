@@ -34,6 +34,7 @@ from quiz.live.questions import QuestionSource
 from quiz.models.bank import QuestionVersion
 from quiz.models.live import Contestant, QuizEvent
 from quiz.models.live import Match as MatchRow
+from quiz.report.awareness import awareness_of
 from quiz.report.data import (
     MIN_SAMPLE,
     TOP,
@@ -50,6 +51,7 @@ from quiz.report.data import (
     ReportData,
     ReportError,
 )
+from quiz.report.reach import collect_reach
 from quiz.report.sources import (
     AudienceTally,
     StoredRecords,
@@ -116,6 +118,7 @@ class QuestionLookup:
                     kind=str(content.get("type") or ""),
                     prompt_zh=str(prompt.get("zh") or ""),
                     prompt_en=str(prompt.get("en") or ""),
+                    messages=tuple(str(m) for m in content.get("messages") or ()),
                 )
         view = self.fallback.get(shown_id) if self.fallback is not None else None
         if view is not None:
@@ -127,6 +130,7 @@ class QuestionLookup:
                 kind=view.kind,
                 prompt_zh=view.prompt.get("zh", ""),
                 prompt_en=view.prompt.get("en", ""),
+                messages=tuple(getattr(view, "messages", None) or ()),
             )
         return QuestionInfo(version_id, version_id, None, "", "", "", "")
 
@@ -488,6 +492,12 @@ def collect(
             answers += tally.rate
         audience = AudienceSummary(phones=len(phones), answers=answers)
     tournament = _read(partial(extra.tournament, session, event_id), "tournament", warnings)
+    reach = collect_reach(session, event_id)
+    awareness = (
+        awareness_of(records.judged_questions(session, event_id), lambda q: lookup(q).messages)
+        if reach is not None
+        else ()
+    )
     draws = _read(partial(extra.draws, session, event_id), "prize draws", warnings)
     moments = sorted(
         t for s in summaries if s.status != "pending" for t in (s.started, s.finished) if t
@@ -514,6 +524,8 @@ def collect(
         bracket=bracket_of(tournament) if tournament is not None else None,
         draws=tuple(draw_summary(d) for d in draws) if draws is not None else None,
         warnings=tuple(warnings),
+        reach=reach,
+        awareness=awareness,
     )
 
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quiz.report.awareness import MessageRate
+    from quiz.report.reach import Reach
 
 #: Answers a question needs before it may be called one of the hardest or easiest.
 MIN_SAMPLE = 2
@@ -49,6 +54,8 @@ class QuestionInfo:
     kind: str
     prompt_zh: str
     prompt_en: str
+    #: The campaign key messages the question tests (``messages`` in the bank).
+    messages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +232,9 @@ class ReportData:
     bracket: Bracket | None
     draws: tuple[DrawSummary, ...] | None
     warnings: tuple[str, ...] = field(default=())
+    #: The campaign's measures: reach (到达率) and per key message awareness (知晓率).
+    reach: Reach | None = None
+    awareness: tuple[MessageRate, ...] = ()
 
     @property
     def contestant_rate(self) -> Rate:

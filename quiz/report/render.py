@@ -11,17 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from quiz import i18n
-from quiz.report.charts import Series, percent, rate_bars
+from quiz.report.awareness import message_label
+from quiz.report.charts import Series, count_columns, percent, rate_bars
 from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
+from quiz.report.reach import Reach
 from quiz.resources import templates_dir
 
+if TYPE_CHECKING:
+    from quiz.report.merge import Merged
+
 TEMPLATE = "report.html"
+MERGED_TEMPLATE = "report_merged.html"
 #: Chart colours that stay apart when printed in grey (dark and light).
 CONTESTANTS_COLOUR = "#27496d"
 AUDIENCE_COLOUR = "#e8a33d"
@@ -88,24 +94,56 @@ def category_chart(categories: tuple[CategoryRate, ...], lang: str) -> Markup:
     return rate_bars(t("report.chart.categories"), rows, series, t("report.no_answers"))
 
 
+def joins_chart(reach: Reach | None, lang: str) -> Markup | None:
+    """Phones joining per time bucket (local time of the machine making the report)."""
+    if reach is None or not reach.joins:
+        return None
+    columns = [
+        (datetime.fromtimestamp(at / 1000).astimezone().strftime("%H:%M"), n)
+        for at, n in reach.joins
+    ]
+    title = i18n.translate("report.chart.joins", lang, minutes=reach.bucket_ms // 60_000)
+    return count_columns(title, columns, label_every=max(1, len(columns) // 12))
+
+
+def _page_helpers(lang: str) -> dict[str, Any]:
+    """What every report page's template calls (the shared sections in report_parts.html)."""
+
+    def _(key: str, **params: Any) -> str:
+        return i18n.translate(key, lang, **params)
+
+    return {
+        "lang": lang,
+        "_": _,
+        "category": lambda c: category_label(c, lang),
+        "message": lambda m: message_label(m, lang),
+        "prompt": lambda q: prompt_of(q, lang),
+        "rate": lambda r: rate_text(r, lang),
+    }
+
+
 def render_html(
     data: ReportData, lang: str = i18n.DEFAULT, links: Sequence[tuple[str, str]] = ()
 ) -> str:
     """The report page in ``lang``; ``links`` ((label, URL) pairs) adds download links that
     show on screen only."""
     lang = i18n.normalize(lang) or i18n.DEFAULT
-
-    def _(key: str, **params: Any) -> str:
-        return i18n.translate(key, lang, **params)
-
     template = _environment().get_template(TEMPLATE)
     return template.render(
         data=data,
-        lang=lang,
-        _=_,
-        category=lambda c: category_label(c, lang),
-        prompt=lambda q: prompt_of(q, lang),
-        rate=lambda r: rate_text(r, lang),
         chart=category_chart(data.categories, lang) if data.categories else None,
+        joins_chart=joins_chart(data.reach, lang),
         links=list(links),
+        **_page_helpers(lang),
+    )
+
+
+def render_merged(merged: Merged, lang: str = i18n.DEFAULT) -> str:
+    """The report across venues (``quiz.report.merge``) in ``lang``."""
+    lang = i18n.normalize(lang) or i18n.DEFAULT
+    template = _environment().get_template(MERGED_TEMPLATE)
+    return template.render(
+        merged=merged,
+        chart=category_chart(merged.categories, lang) if merged.categories else None,
+        **_page_helpers(lang),
     )

@@ -14,13 +14,18 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from quiz import i18n
 from quiz.celltext import cell_text, is_formula_like
+from quiz.report.awareness import MessageRate, message_label
 from quiz.report.charts import percent
-from quiz.report.data import QuestionPlay, QuestionRate, Rate, ReportData
+from quiz.report.data import CategoryRate, QuestionPlay, QuestionRate, Rate, ReportData
+from quiz.report.reach import Reach
 from quiz.report.render import category_label, when
+
+if TYPE_CHECKING:
+    from quiz.report.merge import Merged
 
 Cell = str | int | float | None
 RATE_DIGITS = 4
@@ -154,26 +159,7 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
                 for m in data.matches
             ),
         ),
-        Table(
-            "categories",
-            _cols(
-                "report.col.category_id",
-                "report.col.category",
-                "report.col.shown",
-                *_CONTESTANT_RATE,
-                *_AUDIENCE_RATE,
-            ),
-            tuple(
-                (
-                    c.category,
-                    category_label(c.category, lang),
-                    c.shown,
-                    *_rate(c.contestants),
-                    *_rate(c.audience),
-                )
-                for c in data.categories
-            ),
-        ),
+        categories_table(data.categories, lang),
         Table(
             "questions",
             _question_columns(with_events=False),
@@ -310,7 +296,133 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
                 ),
             )
         )
+    if data.reach is not None:
+        tables += [
+            reach_table([(ev.title, data.reach)], lang),
+            awareness_table([(ev.title, data.awareness)], lang),
+        ]
     return tables
+
+
+def categories_table(categories: Sequence[CategoryRate], lang: str) -> Table:
+    return Table(
+        "categories",
+        _cols(
+            "report.col.category_id",
+            "report.col.category",
+            "report.col.shown",
+            *_CONTESTANT_RATE,
+            *_AUDIENCE_RATE,
+        ),
+        tuple(
+            (
+                c.category,
+                category_label(c.category, lang),
+                c.shown,
+                *_rate(c.contestants),
+                *_rate(c.audience),
+            )
+            for c in categories
+        ),
+    )
+
+
+def merged_tables(merged: Merged, lang: str = i18n.DEFAULT) -> list[Table]:
+    """The report across venues as tables: the venues, reach and awareness per venue and in
+    total, and the rates per category in total."""
+    total = i18n.translate("report.section.totals", lang)
+    venues = Table(
+        "venues",
+        _cols(
+            "report.col.venue",
+            "report.col.event",
+            "report.event_id",
+            "report.date",
+            "report.matches_total",
+            "report.contestants",
+            *_CONTESTANT_RATE,
+            *_AUDIENCE_RATE,
+            "report.col.archive",
+        ),
+        tuple(
+            (
+                v.name,
+                v.data.event.title,
+                v.data.event.id,
+                when(v.data.event.first_play or v.data.event.created, with_time=False),
+                len(v.data.matches),
+                len(v.data.contestants),
+                *_rate(v.data.contestant_rate),
+                *_rate(v.data.audience.answers if v.data.audience else None),
+                v.content_hash,
+            )
+            for v in merged.venues
+        ),
+    )
+    return [
+        venues,
+        reach_table(
+            [*((v.name, v.data.reach) for v in merged.venues), (total, merged.reach)], lang
+        ),
+        awareness_table(
+            [*((v.name, v.data.awareness) for v in merged.venues), (total, merged.awareness)], lang
+        ),
+        categories_table(merged.categories, lang),
+    ]
+
+
+def reach_table(rows: Sequence[tuple[str, Reach | None]], lang: str) -> Table:
+    """Reach per venue (or event): one row per (name, reach); empty cells: not recorded."""
+    return Table(
+        "reach",
+        _cols(
+            "report.col.venue",
+            "report.reach.joined",
+            "report.reach.answered",
+            "report.reach.stayed",
+            "report.reach.surveyed",
+            "report.reach.peak",
+        ),
+        tuple(
+            (name, r.joined, r.answered, r.stayed, r.surveyed, r.peak)
+            for name, r in rows
+            if r is not None
+        ),
+    )
+
+
+def awareness_table(rows: Sequence[tuple[str, Sequence[MessageRate]]], lang: str) -> Table:
+    """Awareness per key message, per venue (or event): phones, right, share, 95 % interval."""
+
+    def cells(m: MessageRate) -> tuple[Cell, ...]:
+        low, high = m.interval or (None, None)
+        value = m.value
+        return (
+            m.message,
+            message_label(m.message, lang),
+            m.phones,
+            m.knew,
+            None if value is None else round(value, RATE_DIGITS),
+            None if low is None else round(low, RATE_DIGITS),
+            None if high is None else round(high, RATE_DIGITS),
+            m.answers,
+        )
+
+    return Table(
+        "awareness",
+        _cols(
+            "report.col.venue",
+            "report.col.message_id",
+            "report.col.message",
+            "report.col.phones",
+            "report.col.knew",
+            "report.col.awareness%",
+            "report.col.ci_low%",
+            "report.col.ci_high%",
+            "report.col.audience_answers",
+        ),
+        tuple((name, *cells(m)) for name, rates in rows for m in rates),
+    )
 
 
 def _ranked(q: QuestionRate, data: ReportData, lang: str) -> Cell:

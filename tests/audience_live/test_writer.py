@@ -105,3 +105,37 @@ def test_a_lost_answer_is_not_counted_and_can_be_sent_again(
     # A new command id: the failed one is remembered with its error, like every command.
     assert answer(live.audience, ["B"], ref)["verdict"] == "accepted"
     assert desk.audience.current.tally.answered == 1 and _stored(live.hub) == 1
+
+
+def test_presence_edges_are_written_in_batches_not_per_connection(
+    hub: LiveHub, connect: Any, clock: Any
+) -> None:
+    """A phone's first socket and its last socket closing are two rows (a second tab of the
+    same phone adds none), written only when the writer flushes."""
+    from quiz.models.audience import AudiencePresence
+
+    def rows() -> list[tuple[int, bool]]:
+        with hub.sessions() as session:
+            found = session.execute(
+                select(AudiencePresence.at_ms, AudiencePresence.online).order_by(
+                    AudiencePresence.id
+                )
+            ).all()
+            return [(int(at), bool(on)) for at, on in found]
+
+    desk = hub.audience
+    before = len(rows())
+    phone = connect("player", device="presence-phone-1")
+    tab = connect("player", device="presence-phone-1")
+    assert desk.presence.pending == 1  # two sockets, one phone online
+    clock.advance(5_000)
+    tab.client.disconnect()
+    assert desk.presence.pending == 1  # still online through the first socket
+    phone.client.disconnect()
+    assert desk.presence.pending == 2
+    assert len(rows()) == before  # nothing written on the connection path
+    desk.writer.flush()
+    assert desk.presence.pending == 0
+    written = rows()[before:]
+    assert [on for _at, on in written] == [True, False]
+    assert written[1][0] - written[0][0] == 5_000

@@ -89,15 +89,26 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 
 
 def print_report(chromium: Any, server: LiveServer, event: int, lang: str) -> tuple[Path, Path]:
+    url = f"{server.url}/host/report?event={event}&lang={lang}&token={TOKEN}"
+    return print_page(chromium, url, server.url + "/", f"report-{lang}")
+
+
+def print_page(
+    chromium: Any, url: str, origin: str, name: str, screenshot: Path | None = None
+) -> tuple[Path, Path]:
+    """Print ``url`` to ``ARTIFACTS/<name>.pdf`` (checking that nothing is wider than A4 and
+    that every request stayed under ``origin``) and render its page 1 to PNG; ``screenshot``
+    also saves the page as seen on screen."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1000, "height": 1200})
     requests: list[str] = []
     try:
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
-        url = f"{server.url}/host/report?event={event}&lang={lang}&token={TOKEN}"
         response = page.goto(url, timeout=TIMEOUT_MS, wait_until="load")
-        assert response is not None and response.status == 200
+        assert response is not None and response.ok
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot), full_page=True)
         page.emulate_media(media="print")
         # The printable width of A4 with 15 mm margins, in CSS px (96 per inch).
         page.set_viewport_size({"width": round(180 / 25.4 * 96), "height": 1100})
@@ -113,12 +124,12 @@ def print_report(chromium: Any, server: LiveServer, event: int, lang: str) -> tu
             ]"""
         )
         assert overflow == [], f"cut off or wider than the printed page: {overflow}"
-        pdf = ARTIFACTS / f"report-{lang}.pdf"
+        pdf = ARTIFACTS / f"{name}.pdf"
         page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     finally:
         context.close()
-    assert requests and all(r.startswith(server.url + "/") for r in requests), requests
-    prefix = ARTIFACTS / f"report-{lang}"
+    assert requests and all(r.startswith(origin) for r in requests), requests
+    prefix = ARTIFACTS / name
     subprocess.run(
         [
             "pdftoppm",
@@ -161,6 +172,10 @@ def test_the_report_prints_to_a4(
     # The appendix starts on a page of its own, so the report has at least two pages.
     assert pages >= 2, pages
     assert "(A4)" in size, size
+    assert_real_a4_page(png)
+
+
+def assert_real_a4_page(png: Path) -> None:
     width, height, rows = png_pixels(png)
     assert (width, height) == A4_PX
     dark = sum(1 for row in rows for value in row[::3] if value < 128)

@@ -38,11 +38,13 @@ def test_event_report_with_csv_and_xlsx(played: Played, tmp_path: Path) -> None:
     assert "<nav" not in page  # download links belong to the server's page only
     assert sorted(p.name for p in tables.iterdir()) == [
         "asked.csv",
+        "awareness.csv",
         "categories.csv",
         "contestants.csv",
         "draws.csv",
         "matches.csv",
         "questions.csv",
+        "reach.csv",
         "summary.csv",
     ]
     raw = (tables / "matches.csv").read_bytes()

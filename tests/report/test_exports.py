@@ -39,11 +39,13 @@ def test_csv_tables(data: ReportData) -> None:
     # tournament was stored, so there is no bracket table.
     assert sorted(tables) == [
         "asked.csv",
+        "awareness.csv",
         "categories.csv",
         "contestants.csv",
         "draws.csv",
         "matches.csv",
         "questions.csv",
+        "reach.csv",
         "summary.csv",
     ]
     assert rows(tables["draws.csv"])[1:] == []
@@ -100,6 +102,7 @@ def test_xlsx_has_one_sheet_per_csv_table(data: ReportData, tmp_path: Path) -> N
     tables = to_csv(data, "zh-CN")
     assert len(book.sheetnames) == len(tables)
     sheets = ["概况", "比赛结果", "类别答对率", "题目答对率", "选手", "逐题记录", "抽奖"]
+    sheets += ["到达率", "知晓率"]
     assert book.sheetnames == sheets
     # The same cells as the CSV, sheet by sheet (the CSV guards text like "=1+2" with an
     # apostrophe; the workbook stores it as a text cell instead).
@@ -142,8 +145,9 @@ def test_bar_chart_is_escaped_inline_svg() -> None:
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_html_has_every_section(data: ReportData, lang: str) -> None:
     html = render_html(data, lang)
-    for section in ("results", "bracket", "categories", "ranked", "contestants", "draws", "asked"):
+    sections = ("results", "bracket", "categories", "reach", "awareness", "ranked", "contestants")
+    for section in (*sections, "draws", "asked"):
         assert f'<section id="{section}"' in html
     assert "53.8%" in html  # 7 of 13 answers
     assert "66.7% (2/3)" in html  # reporting
-    assert html.count("<svg") == 1
+    assert html.count("<svg") == 2  # rates per category, phones joining over time

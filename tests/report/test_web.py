@@ -174,6 +174,8 @@ def test_page_links_point_at_every_table(client: FlaskClient, played: Played) ->
         "contestants",
         "asked",
         "draws",
+        "reach",
+        "awareness",
     ]
     for url in refs.urls:
         assert client.get(url).status_code == 200, url
