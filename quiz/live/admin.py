@@ -25,6 +25,7 @@ from quiz.engine import commands as C
 from quiz.live.auth import HostToken
 from quiz.live.concurrency import Lock
 from quiz.live.connections import Call, Connections
+from quiz.live.ledger import provide
 from quiz.live.matches import MatchRegistry, event_dict
 from quiz.live.play import Apply
 from quiz.live.protocol import (
@@ -104,6 +105,7 @@ class Admin:
             session.add(row)
             session.flush()
             event = event_dict(row)
+            provide(event_id=event["id"])  # stored with the event (quiz/live/ledger.py)
         self.matches.switch_event(event)
         self.event_switched()
         return {"event_id": event["id"]}
@@ -115,6 +117,7 @@ class Admin:
             session.add(row)
             session.flush()
             contestant_id = row.id
+            provide(contestant_id=contestant_id)
         self.console()
         return {"contestant_id": contestant_id}
 
@@ -151,6 +154,7 @@ class Admin:
             for side in ("red", "blue"):
                 session.add(Seat(match_id=row.id, side=side, code=_new_code(session)))
             match_id = row.id
+            provide(match_id=match_id)
         self.console()
         return {"match_id": match_id}
 
@@ -204,6 +208,7 @@ class Admin:
                 self.takeovers.forget_code(seat.code)
             code = _new_code(session)
             session.add(Seat(match_id=row.id, side=args.side, code=code))
+            provide(code=code)
         self.matches.forget_seats(args.match_id)
         service = self.matches.services.get(args.match_id)
         if unbind and service is not None and service.engine.state.side_of(unbind) is not None:
@@ -227,6 +232,7 @@ class Admin:
                 self.takeovers.forget_code(request.code)
                 raise ProtocolError("conflict", "that seat code is no longer in use")
             old, seat.device_id = seat.device_id, request.device
+            provide(code=request.code)
         self.takeovers.approve(request)
         service = self.matches.services.get(request.match_id)
         if service is not None:
