@@ -123,7 +123,12 @@ class Admin:
 
     # --- matches ---------------------------------------------------------------------------
 
-    def create_match(self, args: CreateMatch) -> dict[str, Any]:
+    def create_match(
+        self, args: CreateMatch, then: Callable[[Session, int], None] | None = None
+    ) -> dict[str, Any]:
+        """A pending match and its two seats; ``then(session, match_id)`` adds what belongs
+        with it to the same transaction (a tournament's link to its pairing), so a crash
+        leaves both or neither."""
         if args.red == args.blue:
             raise ProtocolError("invalid", "red and blue must be different contestants")
         try:
@@ -154,6 +159,8 @@ class Admin:
             for side in ("red", "blue"):
                 session.add(Seat(match_id=row.id, side=side, code=_new_code(session)))
             match_id = row.id
+            if then is not None:
+                then(session, match_id)
             provide(match_id=match_id)
         self.console()
         return {"match_id": match_id}

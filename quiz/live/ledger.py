@@ -81,6 +81,8 @@ class CommandLedger:
         self.clock = clock
         self._senders: BoundedMap[str, BoundedMap[str, dict[str, Any]]] = BoundedMap(MAX_SENDERS)
         self.loads = 0  # senders read back from the table (one query each)
+        event.listen(sessions, "after_flush", _wrote)
+        event.listen(sessions, "do_orm_execute", _executed)
         event.listen(sessions, "before_commit", _record)
 
     def answered(self, sender: str, command_id: str) -> dict[str, Any] | None:
@@ -156,12 +158,27 @@ class CommandLedger:
         return acks
 
 
+_WROTE = "quiz.ledger.wrote"
+
+
+def _wrote(session: Session, _context: Any) -> None:
+    """``after_flush``: this transaction changed rows (flushed objects)."""
+    session.info[_WROTE] = True
+
+
+def _executed(state: Any) -> None:
+    """``do_orm_execute``: an INSERT, UPDATE or DELETE statement changes rows too."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
 def _record(session: Session) -> None:
     """``before_commit``: the pending command's first change carries its ack row."""
+    wrote = session.info.pop(_WROTE, False)
     pending = _PENDING.get()
     if pending is None or pending.stored is not None:
         return
-    if not (session.new or session.dirty or session.deleted):
+    if not (wrote or session.new or session.dirty or session.deleted):
         return
     pending.stored = pending.ack()
     session.add(
