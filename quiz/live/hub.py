@@ -102,7 +102,10 @@ class LiveHub:
         self.connections = Connections(socketio, self.lock, self.matches)
         self.gate = CommandGate(async_mode, self.lock)
         self.ledger = CommandLedger(sessions)  # command ids across restarts
-        self.storage = StorageHealth(sqlite_file(str(sessions.kw["bind"].url)), min_free_mb)
+        bind = sessions.kw["bind"]
+        self.storage = StorageHealth(
+            sqlite_file(str(bind.url)), min_free_mb, recovered=bind.dispose
+        )
         self.host_console = Console(sessions, self.public_url)
         self.fair = FairBuzzing()  # clock sync per contestant phone (quiz/live/fairness.py)
         self.takeovers = Takeovers()

@@ -62,13 +62,18 @@ class StorageHealth:
         database: Path | None,
         min_free_mb: int = DEFAULT_MIN_FREE_MB,
         clock: Callable[[], float] = time.monotonic,
+        recovered: Callable[[], None] | None = None,
     ) -> None:
         self.database = database
+        # Called when a check finds the storage writable again: the connections opened while
+        # it was not (SQLite opens an unwritable file read-only, for good) are replaced.
+        self.recovered = recovered
         self.min_free_bytes = max(0, min_free_mb) * 1024 * 1024
         self.clock = clock
         self.reason: str | None = None
         self.free_bytes: int | None = None
         self._space_at = -SPACE_EVERY_S
+        self._full_at: int | None = None  # free bytes when a write last found the disk full
         self._probe_at = -PROBE_EVERY_S
 
     @property
@@ -97,15 +102,28 @@ class StorageHealth:
             reason = before  # no probe yet: keep the verdict of the last one
         if before == CHECKPOINT and reason is None:
             reason = CHECKPOINT
+        if reason is None and before == "disk_full" and self._still_full():
+            reason = before  # the probe writes nothing to disk: it cannot see a full one
         self._set(reason)
+        if before is not None and reason is None and self.recovered is not None:
+            self.recovered()
         return self.reason != before
 
     def failed(self, exc: BaseException) -> bool:
         """A write raised ``exc``; True (and the verdict set) if the storage is to blame."""
         reason = storage_reason(exc)
+        if reason == "disk_full" and self.database is not None:
+            self._space()
+            self._full_at = self.free_bytes
         if reason is not None:
             self._set(reason)
         return reason is not None
+
+    def _still_full(self) -> bool:
+        """No room has been made since a write failed for want of it (1 MB more counts)."""
+        if self._full_at is None or self.free_bytes is None:
+            return False
+        return self.free_bytes < self._full_at + 1024 * 1024
 
     def checkpoint_failed(self, exc: BaseException) -> None:
         self._set(storage_reason(exc) or CHECKPOINT)
