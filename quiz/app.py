@@ -106,6 +106,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         tick_max_ms=config.TICK_MAX_MS,
         resume_deadlines=config.RESUME_DEADLINES,
         gc_maintenance=config.GC_MAINTENANCE,
+        min_free_mb=config.STORAGE_MIN_FREE_MB,
     )
     app.extensions["quiz.hub"] = hub
     cluster = None

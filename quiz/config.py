@@ -56,6 +56,9 @@ class Config:
     # After a restart, deadlines that were running come back "paused" (the host resumes) or
     # "continue" from their logged server times (docs/reliability.md).
     RESUME_DEADLINES: str = "paused"
+    # Below this much free space (MB) in the database's folder the server refuses commands as
+    # storage_unavailable before a write fails (quiz/live/storage.py).
+    STORAGE_MIN_FREE_MB: int = int(os.environ.get("QUIZ_MIN_FREE_MB", "64"))
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 

@@ -107,8 +107,13 @@ def seat_link(code: str) -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
+    """Liveness, and whether the server can store what it is told (``ok: false`` with
+    ``storage.reason`` when it cannot: docs/protocol.md §13)."""
+    storage = _hub().storage
+    storage.check()
     return jsonify(
-        ok=True,
+        ok=storage.ok,
+        storage=storage.view(),
         v=VERSION,
         version=__version__,
         async_mode=current_app.config["SOCKETIO_ASYNC_MODE"],

@@ -25,6 +25,7 @@ from quiz.engine import commands as C
 from quiz.live.auth import HostToken
 from quiz.live.concurrency import Lock
 from quiz.live.connections import Call, Connections
+from quiz.live.ledger import provide
 from quiz.live.matches import MatchRegistry, event_dict
 from quiz.live.play import Apply
 from quiz.live.protocol import (
@@ -104,6 +105,7 @@ class Admin:
             session.add(row)
             session.flush()
             event = event_dict(row)
+            provide(event_id=event["id"])  # stored with the event (quiz/live/ledger.py)
         self.matches.switch_event(event)
         self.event_switched()
         return {"event_id": event["id"]}
@@ -115,12 +117,18 @@ class Admin:
             session.add(row)
             session.flush()
             contestant_id = row.id
+            provide(contestant_id=contestant_id)
         self.console()
         return {"contestant_id": contestant_id}
 
     # --- matches ---------------------------------------------------------------------------
 
-    def create_match(self, args: CreateMatch) -> dict[str, Any]:
+    def create_match(
+        self, args: CreateMatch, then: Callable[[Session, int], None] | None = None
+    ) -> dict[str, Any]:
+        """A pending match and its two seats; ``then(session, match_id)`` adds what belongs
+        with it to the same transaction (a tournament's link to its pairing), so a crash
+        leaves both or neither."""
         if args.red == args.blue:
             raise ProtocolError("invalid", "red and blue must be different contestants")
         try:
@@ -151,6 +159,9 @@ class Admin:
             for side in ("red", "blue"):
                 session.add(Seat(match_id=row.id, side=side, code=_new_code(session)))
             match_id = row.id
+            if then is not None:
+                then(session, match_id)
+            provide(match_id=match_id)
         self.console()
         return {"match_id": match_id}
 
@@ -204,6 +215,7 @@ class Admin:
                 self.takeovers.forget_code(seat.code)
             code = _new_code(session)
             session.add(Seat(match_id=row.id, side=args.side, code=code))
+            provide(code=code)
         self.matches.forget_seats(args.match_id)
         service = self.matches.services.get(args.match_id)
         if unbind and service is not None and service.engine.state.side_of(unbind) is not None:
@@ -227,6 +239,7 @@ class Admin:
                 self.takeovers.forget_code(request.code)
                 raise ProtocolError("conflict", "that seat code is no longer in use")
             old, seat.device_id = seat.device_id, request.device
+            provide(code=request.code)
         self.takeovers.approve(request)
         service = self.matches.services.get(request.match_id)
         if service is not None:

@@ -53,8 +53,19 @@ def sqlite_file(url: str) -> Path | None:
 
 
 class Checkpointer:
-    def __init__(self, path: Path, async_mode: str, interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self,
+        path: Path,
+        async_mode: str,
+        interval_s: float = INTERVAL_S,
+        failed: Callable[[BaseException], None] | None = None,
+        done: Callable[[], None] | None = None,
+    ) -> None:
         self.path = path
+        # Told of each failure and success (quiz/live/storage.py: the host console and
+        # /healthz report a checkpoint that keeps failing, not only the server output).
+        self._failed = failed
+        self._done = done
         self.interval_s = interval_s
         self._start_thread, self._sleep = _native(async_mode)
         self._running = False
@@ -89,10 +100,15 @@ class Checkpointer:
             waited = 0.0
             try:
                 self.checkpoint()
-            except Exception:  # the database being busy or gone must not kill the thread
+            except Exception as exc:  # the database being busy or gone must not kill the thread
                 self.failures += 1
                 if self.failures in (1, 10, 100):
-                    log.exception("WAL checkpoint failed (%d so far)", self.failures)
+                    log.error("WAL checkpoint failed (%d so far): %s", self.failures, exc)
+                if self._failed is not None:
+                    self._failed(exc)
+            else:
+                if self._done is not None:
+                    self._done()
 
 
 __all__ = ["INTERVAL_S", "Checkpointer", "sqlite_file"]

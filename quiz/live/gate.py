@@ -1,22 +1,18 @@
-"""What every command passes before it is run: one at a time per sender, at most once per id,
-and not too fast.
+"""What every command passes before it is run: one at a time per sender, not too fast.
 
-A sender is a :attr:`Client.key` (a device survives reconnects). Acks are remembered per
-sender, so a command resent after a lost ack gets the same answer instead of running twice; a
-token bucket per sender refuses floods (each buzz is a log row).
+A sender is a :attr:`Client.key` (a device survives reconnects). A token bucket per sender
+refuses floods (each buzz is a log row). Once per id is the ledger's (quiz/live/ledger.py:
+acks remembered in memory and stored with the change, so they survive a restart).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from typing import Any
 
 from quiz.live.concurrency import Lock, make_lock
 
 log = logging.getLogger(__name__)
 
-ACK_MEMORY = 256
 # Per client: a burst of 20 commands, refilled at 10 a second. A buzzing finger or a fast
 # host never gets near it; a script flooding buzzes (each one a log row) does.
 RATE_BURST = 20
@@ -24,12 +20,11 @@ RATE_PER_S = 10
 
 
 class CommandGate:
-    """Per-sender locks, remembered acks and rate limits. ``lock`` is the hub's lock."""
+    """Per-sender locks and rate limits. ``lock`` is the hub's lock."""
 
     def __init__(self, async_mode: str, lock: Lock) -> None:
         self.async_mode = async_mode
         self.lock = lock
-        self._acks: dict[str, OrderedDict[str, dict[str, Any]]] = {}
         self._locks: dict[str, Lock] = {}
         self._buckets: dict[str, tuple[float, int]] = {}
         self._limited: set[str] = set()  # keys being rate limited (logged once per episode)
@@ -41,17 +36,6 @@ class CommandGate:
             if lock is None:
                 lock = self._locks[key] = make_lock(self.async_mode)
             return lock
-
-    def answered(self, key: str, command_id: str) -> dict[str, Any] | None:
-        """The ack already sent for this command id, if any (hold :meth:`lock_for`)."""
-        remembered = self._acks.get(key)
-        return remembered.get(command_id) if remembered is not None else None
-
-    def remember(self, key: str, command_id: str, ack: dict[str, Any]) -> None:
-        remembered = self._acks.setdefault(key, OrderedDict())
-        remembered[command_id] = ack
-        while len(remembered) > ACK_MEMORY:
-            remembered.popitem(last=False)
 
     def allow(self, key: str, now_ms: int) -> bool:
         """Take one token from the sender's bucket; False (logged once) when it is empty."""

@@ -17,7 +17,6 @@ are given the registry and callables, never the hub. Lock order: hub, then match
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +36,7 @@ from quiz.live.connections import Call, Client, Connections
 from quiz.live.console import Console
 from quiz.live.fairness import FairBuzzing
 from quiz.live.gate import CommandGate
+from quiz.live.ledger import CommandLedger
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Play
 from quiz.live.protocol import (
@@ -46,6 +46,7 @@ from quiz.live.protocol import (
     parse_auth,
     parse_command,
     parse_sync,
+    storage_unavailable,
     validate_args,
 )
 from quiz.live.questions import QuestionSource
@@ -53,6 +54,7 @@ from quiz.live.rooms import NAMESPACE, room_host
 from quiz.live.routes import ROUTES
 from quiz.live.seats import SeatDoor
 from quiz.live.service import MatchService, pick_moment
+from quiz.live.storage import DEFAULT_MIN_FREE_MB, StorageHealth
 from quiz.live.takeover import Takeovers
 from quiz.live.ticker import IDLE_WAKE_S, Ticker, quiet
 from quiz.live.tournament import TournamentDesk
@@ -82,6 +84,7 @@ class LiveHub:
         tick_max_ms: int = 50,
         resume_deadlines: str = "paused",
         gc_maintenance: bool = False,
+        min_free_mb: int = DEFAULT_MIN_FREE_MB,
     ) -> None:
         if resume_deadlines not in RESUME_DEADLINES:
             raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
@@ -98,6 +101,11 @@ class LiveHub:
         self.matches = MatchRegistry(sessions, questions, async_mode, self._audience_question_ids)
         self.connections = Connections(socketio, self.lock, self.matches)
         self.gate = CommandGate(async_mode, self.lock)
+        self.ledger = CommandLedger(sessions)  # command ids across restarts
+        bind = sessions.kw["bind"]
+        self.storage = StorageHealth(
+            sqlite_file(str(bind.url)), min_free_mb, recovered=bind.dispose
+        )
         self.host_console = Console(sessions, self.public_url)
         self.fair = FairBuzzing()  # clock sync per contestant phone (quiz/live/fairness.py)
         self.takeovers = Takeovers()
@@ -183,8 +191,13 @@ class LiveHub:
     # --- start-up and shut-down ------------------------------------------------------------
 
     def load(self) -> None:
-        """Rebuild the current event's matches from their logs, then the desks."""
+        """Check the storage, rebuild the current event's matches from their logs, then the
+        desks. A database the server cannot write is loaded all the same (the pages show the
+        last state; commands are refused as ``storage_unavailable`` until it is fixed)."""
+        self.storage.check(force=True)
         self.matches.load()
+        if self.storage.ok:
+            self._prune_acks()
         if self.resume_deadlines == "paused":
             for service in list(self.matches.services.values()):
                 self._pause_after_recovery(service)
@@ -200,8 +213,23 @@ class LiveHub:
         if service.engine.next_deadline() is None:
             return
         last = service.engine.log[-1][1] if service.engine.log else self.clock()
-        with contextlib.suppress(ProtocolError):  # not pausable in this phase: nothing runs
+        try:
             self.apply(service, C.Pause(), last)
+        except ProtocolError:  # not pausable in this phase: nothing runs
+            pass
+        except Exception as exc:
+            if not self.storage.failed(exc):  # unwritable: the clock stays as logged
+                raise
+
+    def _prune_acks(self) -> None:
+        try:
+            gone = self.ledger.prune()
+        except Exception as exc:
+            if not self.storage.failed(exc):
+                raise
+        else:
+            if gone:
+                log.info("pruned %d stored command acks", gone)
 
     def start_ticker(self) -> None:
         if not self.ticker.start():
@@ -209,7 +237,12 @@ class LiveHub:
         self.audience.start()
         database = sqlite_file(str(self.sessions.kw["bind"].url))
         if database is not None:
-            self._checkpointer = Checkpointer(database, self.async_mode)
+            self._checkpointer = Checkpointer(
+                database,
+                self.async_mode,
+                failed=self.storage.checkpoint_failed,
+                done=self.storage.checkpoint_done,
+            )
             self._checkpointer.start()
 
     def stop(self) -> None:
@@ -224,16 +257,25 @@ class LiveHub:
         self.stop()
         self.matches.forget()
         self.connections.forget()
+        self.ledger.forget()
 
     def tick(self) -> float:
         """Expire due deadlines and let the audience desk send its counts and close timed
         rounds; returns seconds to sleep."""
+        if self.storage.check():
+            self.emit_console()
         now = self.clock()
         wait_ms = IDLE_WAKE_S * 1000
         for service in list(self.matches.services.values()):
             deadline = service.engine.next_deadline()
-            if deadline is not None and deadline <= now:
-                self.apply(service, C.Tick(), now)
+            if deadline is not None and deadline <= now and self.storage.ok:
+                # Unwritable storage: the deadline waits (nothing is decided unstored).
+                try:
+                    self.apply(service, C.Tick(), now)
+                except Exception as exc:
+                    if not self.storage.failed(exc):
+                        raise
+                    self.emit_console()
                 deadline = service.engine.next_deadline()
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
@@ -282,13 +324,15 @@ class LiveHub:
     def console(self) -> dict[str, Any]:
         """The host-only admin view of the current event."""
         # No hub lock here: this runs inside match changes (lock order is hub -> match).
-        return self.host_console.payload(
+        payload = self.host_console.payload(
             self.event,
             self.connections.online_seats(),
             self.takeovers.public(),
             self.tournament.console_view(),
             self.questions.stats(),
         )
+        payload["storage"] = self.storage.view()
+        return payload
 
     def emit_console(self) -> None:
         self.socketio.emit(
@@ -341,15 +385,29 @@ class LiveHub:
             cmd = parse_command(raw, ROUTES)
         except ProtocolError as exc:
             return exc.ack()
-        gate = self.gate
+        gate, ledger = self.gate, self.ledger
         with gate.lock_for(client.key):
-            remembered = gate.answered(client.key, cmd.id)
+            try:
+                remembered = ledger.answered(client.key, cmd.id)
+            except Exception as exc:  # the stored acks cannot be read: decide nothing
+                return self._storage_error(exc, cmd)
             if remembered is not None:
                 return remembered
             if not gate.allow(client.key, received_ms):
                 return error_ack("rate_limited", "too many commands; slow down")
+            if not self.storage.ok:
+                return storage_unavailable(self.storage.reason)
+            current = self.current
             try:
-                ack = self._dispatch(client, cmd, received_ms)
+                with ledger.running(
+                    client.key,
+                    cmd.id,
+                    cmd.type,
+                    self.event.get("id"),
+                    current.seq if current else 0,
+                ) as pending:
+                    ack = self._dispatch(client, cmd, received_ms)
+                ledger.settle(pending, ack)
             except ProtocolError as exc:
                 ack = exc.ack()
                 if exc.code == "forbidden" or (
@@ -358,11 +416,20 @@ class LiveHub:
                     # A phone or the wall trying host commands, or a phone naming a side or
                     # device (the seat decides those): worth a look.
                     log.warning("%s %s from %s (%s)", exc.code, cmd.type, client.key, sid)
-            except Exception:
-                log.exception("command %s from %s", cmd.type, client.key)
-                ack = error_ack("internal", "the server could not apply this command")
-            gate.remember(client.key, cmd.id, ack)
+            except Exception as exc:
+                # Nothing was stored, so nothing is acknowledged; a resend is decided again.
+                return self._storage_error(exc, cmd)
+            ledger.remember(client.key, cmd.id, ack)
             return ack
+
+    def _storage_error(self, exc: Exception, cmd: Command) -> dict[str, Any]:
+        """The ack of a command that raised ``exc``: ``storage_unavailable`` (the host console
+        is told) when the storage is to blame, else ``internal`` (a server bug, logged)."""
+        if self.storage.failed(exc):
+            self.emit_console()
+            return storage_unavailable(self.storage.reason)
+        log.exception("command %s", cmd.type)
+        return error_ack("internal", "the server could not apply this command")
 
     def _dispatch(self, client: Client, cmd: Command, received_ms: int) -> dict[str, Any]:
         """Run ``cmd`` through its row of :data:`quiz.live.routes.ROUTES`; the ack."""

@@ -25,7 +25,7 @@ from quiz.live.protocol import (
     validate_args,
 )
 from quiz.live.questions import QuestionSource
-from quiz.live.service import MatchService
+from quiz.live.service import MatchService, outcome
 
 #: ``apply(service, command, now, receipt)``: decide, persist and broadcast one command.
 Apply = Callable[[MatchService, C.Command, int, Any], list[dict[str, Any]]]
@@ -84,8 +84,8 @@ class Play:
                 raise ProtocolError(
                     "stale", f"based on seq {seq} but the match is at seq {service.seq}"
                 )
-            self.apply(service, make(service), call.received_ms, None)
-            return {"ok": True, "seq": service.seq}
+            events = self.apply(service, make(service), call.received_ms, None)
+            return {"ok": True, "seq": service.seq, **outcome(events)}
 
     # --- the contestants -------------------------------------------------------------------
 
@@ -111,11 +111,11 @@ class Play:
                 call.received_ms,
             )
             events = self.apply(service, command, call.received_ms, receipt)
-        return {"ok": True, "seq": service.seq, "events": [e["type"] for e in events]}
+        return {"ok": True, "seq": service.seq, **outcome(events)}
 
     def choice(self, call: Call) -> dict[str, Any]:
         service = self._own_match(call)
         assert call.client.device is not None
         command = C.SubmitChoice(device_id=call.client.device, choices=parse_choices(call.cmd.args))
         events = self.apply(service, command, call.received_ms, None)
-        return {"ok": True, "seq": service.seq, "events": [e["type"] for e in events]}
+        return {"ok": True, "seq": service.seq, **outcome(events)}

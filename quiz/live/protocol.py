@@ -41,6 +41,18 @@ def error_ack(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
+def storage_unavailable(reason: str | None) -> dict[str, Any]:
+    """The ack of a command refused because the database cannot be written (§5): nothing was
+    applied; ``reason`` is ``read_only``, ``disk_full``, ``io_error`` or ``checkpoint_failed``."""
+    ack = error_ack(
+        "storage_unavailable",
+        "the server cannot store data: free disk space, check the data folder's permissions, "
+        "then restart the server",
+    )
+    ack["error"]["reason"] = reason
+    return ack
+
+
 def _first_error(exc: PydanticValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err.get("loc", ())) or "payload"

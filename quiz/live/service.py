@@ -27,6 +27,7 @@ from quiz.engine import commands as C
 from quiz.fair import BuzzReceipt
 from quiz.live.concurrency import Lock
 from quiz.live.fairness import RECEIPT_TYPE, FairMatch
+from quiz.live.ledger import provide
 from quiz.live.protocol import ProtocolError
 from quiz.live.questions import QuestionSource, QuestionView
 from quiz.models.live import Match as MatchRow
@@ -70,6 +71,16 @@ _QUESTION_SPEC_KEYS = ("id", "kind", "option_count", "answer", "answer_time_ms",
 #: command based on a state older only by these is not stale: a phone hammering its button
 #: must not make every host click bounce.
 IMMATERIAL_EVENTS = frozenset({"buzz_rejected"})
+
+
+def outcome(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an ack says of a match command's effect (docs/protocol.md §4): the event types,
+    and ``applied: false`` with a ``reason`` when nothing counted (a buzz or a choice the
+    engine rejected, which is acknowledged but changes nothing)."""
+    types = [e["type"] for e in events]
+    if any(t not in IMMATERIAL_EVENTS for t in types):
+        return {"events": types, "applied": True}
+    return {"events": types, "applied": False, "reason": types[0] if types else "no_effect"}
 
 
 def pick_moment(events: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -168,6 +179,8 @@ class MatchService:
             dicts = [event_to_dict(e) for e in events]
             fair = self.fair.expecting(receipt) if receipt is not None else self.fair
             fair, receipts = fair.observe(command, now, events)
+            # The ack is stored with the log rows (quiz/live/ledger.py).
+            provide(seq=self.engine.seq, **outcome(dicts))
             try:
                 self._persist(sessions, before, dicts + receipts)
             except Exception:
@@ -270,5 +283,6 @@ __all__ = [
     "SIDE_COLOURS",
     "MatchService",
     "material_seq",
+    "outcome",
     "pick_moment",
 ]

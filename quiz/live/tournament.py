@@ -140,7 +140,7 @@ class TournamentDesk:
         async_mode: str,
         changed: Callable[[], None],
         console: Callable[[], None],
-        create_match: Callable[[CreateMatch], dict[str, Any]],
+        create_match: Callable[..., dict[str, Any]],
         start_match: Callable[[MatchRef], dict[str, Any]],
     ) -> None:
         self.matches = matches
@@ -472,16 +472,21 @@ class TournamentDesk:
             assert red is not None and blue is not None
             pending = self._pending_match(pairing, red, blue)
         if pending is None:
+
+            def link(session: Session, match_id: int) -> None:
+                # In the match's own transaction: a crash never leaves an unlinked match.
+                session.add(
+                    TournamentMatch(tournament_id=self.row_id, match_id=match_id, pairing=pairing)
+                )
+
             created = self.create_match(
                 CreateMatch(
                     red=int(red), blue=int(blue), rules=self.rules, filter=self.question_filter
-                )
+                ),
+                link,
             )
             pending = int(created["match_id"])
-            with self.lock, self.sessions.begin() as session:
-                session.add(
-                    TournamentMatch(tournament_id=self.row_id, match_id=pending, pairing=pairing)
-                )
+            with self.lock:
                 self.links[pending] = Link(pairing, red, blue)
                 self._refresh()
         self.start_match(MatchRef(match_id=pending))

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models: the database schema. Schema changes go through Alembic."""
 
+from quiz.models.acks import CommandAck
 from quiz.models.audience import (
     AudienceAnswer,
     AudienceMember,
@@ -20,6 +21,7 @@ __all__ = [
     "AudienceQuestion",
     "AudienceSettings",
     "Base",
+    "CommandAck",
     "Contestant",
     "Match",
     "MatchLogEntry",

@@ -65,6 +65,13 @@ from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit
     help="After a restart, a running clock comes back paused (the host resumes) or continues "
     "from its logged deadline.",
 )
+@click.option(
+    "--min-free-mb",
+    default=None,
+    type=click.IntRange(0),
+    help="Refuse commands (storage_unavailable) when the data folder has less free space than "
+    "this, in MB (default: $QUIZ_MIN_FREE_MB, else 64).",
+)
 def serve(
     host: str,
     port: int,
@@ -78,6 +85,7 @@ def serve(
     public_url: str | None,
     quiet_qr: bool,
     resume_deadlines: str,
+    min_free_mb: int | None,
 ) -> None:
     """Run the live quiz server (host console, LED display, phone buzzers)."""
     if bool(cert) != bool(key):
@@ -116,6 +124,7 @@ def serve(
             PUBLIC_URL=public_url,
             SOCKETIO_ASYNC_MODE=async_mode,
             RESUME_DEADLINES=resume_deadlines,
+            **({} if min_free_mb is None else {"STORAGE_MIN_FREE_MB": min_free_mb}),
         )
     )
     open_files = raise_open_files_limit()

@@ -62,6 +62,17 @@
     }
   }
 
+  /* The server cannot write its database (docs/protocol.md §13): a lasting alert. */
+  function renderStorage(storage) {
+    var box = $("#h-storage");
+    var failing = storage && storage.ok === false;
+    box.hidden = !failing;
+    if (failing) {
+      var reason = String(storage.reason || "io_error");
+      setText(box, t("host.storage.alert", { reason: t("host.storage." + reason) }));
+    }
+  }
+
   /* Send a command; `withSeq` for engine commands on the live match. */
   function send(type, args, withSeq, actionId) {
     if (actionId) {
@@ -488,6 +499,7 @@
       if (c.rev <= consoleRev) return;
       consoleRev = c.rev;
     }
+    renderStorage(c.storage);
     consoleData = c;
     if (current) renderMatch();
     if (c.event && c.event.title) setText($("#h-event-title"), c.event.title);

@@ -388,6 +388,10 @@
       if (!ack.ok) {
         submittedFor = null;
         setText($("#sub"), ack.error.message);
+      } else if (ack.applied === false) {
+        // Acknowledged but not counted (docs/protocol.md §4): the phone may answer again.
+        submittedFor = null;
+        setText($("#sub"), t("play.not_counted"));
       } else if (current) {
         render(current.state);
       }

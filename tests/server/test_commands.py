@@ -57,12 +57,15 @@ def test_a_player_buzzes_only_for_their_own_seat(live: Live) -> None:
     ack = live.red.command("buzz", press_at=None, device_id="blue-phone-1")
     assert ack["error"]["code"] == "invalid"
     assert live.host.last()["match"]["phase"] == "buzzing"
-    assert live.red.command("buzz", press_at=None)["ok"]
+    buzzed = live.red.command("buzz", press_at=None)
+    assert buzzed["ok"] and buzzed["applied"] is True
     assert live.host.last()["match"]["engine"]["answering"] == "red"
-    # Blue's own phone cannot answer for red either.
+    # Blue's own phone cannot answer for red either: acknowledged (v1) but, as the ack says,
+    # not applied.
     answer = live.host.last()["match"]["question"]["answer"]
     ack = live.blue.command("choice", choices=answer)
     assert ack["ok"] and ack["events"] == ["buzz_rejected"]
+    assert ack["applied"] is False and ack["reason"] == "buzz_rejected"
     assert live.host.last()["match"]["phase"] == "answering"
 
 
