@@ -355,13 +355,16 @@ class AudienceDesk:
             phone = audience.phones.get(args.member)
             if phone is None:
                 raise ProtocolError("not_found", f"no audience phone {args.member}")
+            if args.approve and args.name is None:
+                raise ProtocolError("invalid", "an approval names the text it approves")
             try:
                 if args.approve:
-                    audience.nicknames.approve(phone)
+                    audience.nicknames.approve(phone, args.name or "")
                 else:
                     audience.nicknames.reject(phone)
             except AudienceError as exc:
-                raise ProtocolError("not_found", exc.message) from None
+                code = "name_changed" if exc.code == "name_changed" else "not_found"
+                raise ProtocolError(code, exc.message) from None
             self._save_names(phone)
             self.outbox.tell(phone, "name_approved" if args.approve else "name_rejected")
             self.outbox.admin()

@@ -848,7 +848,7 @@
                 "data-testid": "approve-" + p.member,
                 text: t("host.aud.approve"),
                 onclick: function () {
-                  send("approve_nickname", { member: p.member, approve: true });
+                  send("approve_nickname", { member: p.member, approve: true, name: p.requested });
                 },
               }),
               el("button", {
