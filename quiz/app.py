@@ -106,6 +106,8 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         tick_max_ms=config.TICK_MAX_MS,
         resume_deadlines=config.RESUME_DEADLINES,
         gc_maintenance=config.GC_MAINTENANCE,
+        remote_host=config.REMOTE_HOST,
+        address_limits=config.ADDRESS_LIMITS,
     )
     app.extensions["quiz.hub"] = hub
     cluster = None

@@ -56,6 +56,11 @@ class Config:
     # After a restart, deadlines that were running come back "paused" (the host resumes) or
     # "continue" from their logged server times (docs/reliability.md).
     RESUME_DEADLINES: str = "paused"
+    # The host console from another machine (over HTTPS only: quiz serve checks); by default
+    # the host role is accepted only from the server's own machine (loopback).
+    REMOTE_HOST: bool = False
+    # Per-address limits (quiz.live.addresses.AddressLimits); None: the defaults.
+    ADDRESS_LIMITS: Any = None
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 
