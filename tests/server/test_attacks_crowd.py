@@ -5,8 +5,12 @@ and the host role from another machine (docs/security.md, issue #15)."""
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable
 
+from quiz.models.live import SEAT_ALPHABET, SEAT_CODE_LENGTH
+from quiz.testing.attacks import OTHER_ADDRESS, sio_connects, ws_open
 from tests.conftest import LiveServer, Peer
 
 
@@ -39,3 +43,54 @@ def test_an_approval_covers_only_the_name_the_host_saw(
     host.wait_latest(
         lambda a: [p["requested"] for p in a["pending"]] == ["Alice"], "audience_admin"
     )
+
+
+def _match_with_seats(server: LiveServer, sio_peer: Callable[..., Peer]) -> tuple[Peer, dict]:
+    host = sio_peer(server, "host", token=server.token)
+    host.wait_for(lambda c: True, "console")
+    red = host.command("add_contestant", name="红方")["contestant_id"]
+    blue = host.command("add_contestant", name="蓝方")["contestant_id"]
+    created = host.command("create_match", red=red, blue=blue, filter={"kinds": ["single"]})
+    assert created["ok"], created
+    match_id = created["match_id"]
+    console = host.wait_for(lambda c: any(s["match_id"] == match_id for s in c["seats"]), "console")
+    return host, {s["side"]: s["code"] for s in console["seats"] if s["match_id"] == match_id}
+
+
+def test_seat_guesses_are_locked_out_and_the_real_phone_still_binds(
+    live_server: LiveServer, sio_peer: Callable[..., Peer]
+) -> None:
+    _host, codes = _match_with_seats(live_server, sio_peer)
+    assert all(len(code) == SEAT_CODE_LENGTH for code in codes.values())
+    rng = random.Random(15)
+    guesses = ["".join(rng.choice(SEAT_ALPHABET) for _ in range(8)) for _ in range(400)]
+    guesses[300] = codes["blue"]  # the guess that used to take an unbound seat on try 300
+    auths = [{"v": 1, "role": "player", "device": "guesser-01", "seat": g} for g in guesses]
+    sock, _ = ws_open(live_server.url, source=OTHER_ADDRESS)
+    started = time.monotonic()
+    try:
+        answers = sio_connects(sock, auths, deadline_s=60)
+    finally:
+        sock.close()
+    seconds = time.monotonic() - started
+    assert len(answers) == len(guesses)
+    checked = answers.count("unknown_seat")
+    assert checked <= 8, answers[:20]  # three free, then back-off doubling from 1 s
+    assert answers[300] == "seat_locked" and "ok" not in answers
+    assert answers.count("seat_locked") >= 390
+    # Fresh sockets from the same address: the address is locked out after a few more.
+    fresh = []
+    for _ in range(6):
+        other, _ = ws_open(live_server.url, source=OTHER_ADDRESS)
+        try:
+            fresh += sio_connects(other, auths[:3])
+        finally:
+            other.close()
+    assert fresh[-3:] == ["seat_locked"] * 3, fresh
+    # The real phones, from their own address, still take their seats.
+    for side in ("red", "blue"):
+        phone = sio_peer(live_server, "player", seat=codes[side])
+        assert phone.wait_for(lambda s: True)["seq"] >= 0
+    assert "Traceback" not in live_server.output()
+    # A refused guess is logged once per episode, not once per guess.
+    assert live_server.output().count("refused seat code") <= 3, seconds
