@@ -306,15 +306,15 @@ class Probe:
 
 
 __all__ = [
-    "OTHER_ADDRESS",
-    "sio_connects",
-    "tcp_from",
     "MAX_WAIT_S",
+    "OTHER_ADDRESS",
     "Probe",
     "deflate_bomb",
     "memory_kb",
     "push_until_closed",
     "require_loopback",
+    "sio_connects",
+    "tcp_from",
     "ws_frame",
     "ws_open",
 ]
