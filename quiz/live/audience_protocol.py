@@ -59,6 +59,13 @@ class ApproveNickname(_Strict):
     name: StrictStr | None = Field(default=None, max_length=4 * NICKNAME_MAX)
 
 
+class ExcludeAddress(_Strict):
+    """Leave (or, with ``exclude`` false, put back) an address's phones out of the draws."""
+
+    address: StrictStr = Field(min_length=1, max_length=16)
+    exclude: StrictBool = True
+
+
 class StartQuiz(_Strict):
     """Start an audience-only round (有奖问答 segment) drawing from the bank with ``filter``."""
 

@@ -159,6 +159,7 @@ class LiveHub:
             clock=clock,
             questions=questions,
             poke=self.ticker.poke,
+            draw_entries_per_address=self.addresses.limits.draw_entries,
         )
         #: The owner of each route's handler (quiz/live/routes.py).
         self.desks: dict[type, object] = {

@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 from quiz.models.live import SEAT_ALPHABET, SEAT_CODE_LENGTH
-from quiz.testing.attacks import OTHER_ADDRESS, sio_connects, ws_open
-from tests.conftest import LiveServer, Peer
+from quiz.testing.attacks import OTHER_ADDRESS, sio_connects, tcp_from, ws_open
+from tests.conftest import LiveServer, Peer, connect_peer
 
 
 def _shown_anywhere(peer: Peer, text: str) -> bool:
@@ -94,3 +94,67 @@ def test_seat_guesses_are_locked_out_and_the_real_phone_still_binds(
     assert "Traceback" not in live_server.output()
     # A refused guess is logged once per episode, not once per guess.
     assert live_server.output().count("refused seat code") <= 3, seconds
+
+
+def _phone_from(server: LiveServer, source: str, device: str) -> Peer:
+    """An audience phone whose socket comes from ``source`` (another loopback address)."""
+    sock = tcp_from(server.url, source)
+    options = {"websocket_extra_options": {"socket": sock}}
+    return connect_peer(server.url, "player", client_options=options, device=device)
+
+
+def test_fake_phones_of_one_address_win_no_more_than_the_cap(
+    live_server: LiveServer, sio_peer: Callable[..., Peer]
+) -> None:
+    host = sio_peer(live_server, "host", token=live_server.token)
+    host.wait_for(lambda c: True, "console")
+    fakes = [_phone_from(live_server, OTHER_ADDRESS, f"fake-phone-{i:02}") for i in range(8)]
+    honest = [sio_peer(live_server, "player") for _ in range(2)]
+    try:
+        # A ninth identity from that address within the minute is refused.
+        ninth, _ = ws_open(live_server.url, source=OTHER_ADDRESS)
+        try:
+            auth = {"v": 1, "role": "player", "device": "fake-phone-99"}
+            assert sio_connects(ninth, [auth]) == ["too_many_phones"]
+        finally:
+            ninth.close()
+        assert host.command("audience_start")["ok"]
+        asked = host.command("audience_next")
+        assert asked["ok"], asked
+        admin = host.wait_for(
+            lambda a: (a["round"] or {}).get("round") == asked["round"], "audience_admin"
+        )
+        key = admin["round"]["key"]
+        for phone in fakes + honest:
+            ack = phone.command("answer", round=asked["round"], choices=key)
+            assert ack["ok"], ack
+        assert host.command("audience_close")["ok"]
+        seen = host.wait_for(lambda a: a["clusters"], "audience_admin")["clusters"]
+        assert [c["phones"] for c in seen] == [8]
+        prepared = host.command("prepare_draw", prize="U盘", count=10, min_correct=1)
+        assert prepared["ok"] and prepared["eligible"] == 2 + 2, prepared
+        drawn = host.command("run_draw", draw=prepared["draw"], public_input="42")
+        won = {w["nickname"] for w in drawn["winners"]}
+        fake_names = {p.wait_for(lambda y: True, "audience_you")["shown"]["zh"] for p in fakes}
+        assert len(won & fake_names) <= 2 and len(won) == 4
+        # The host leaves the cluster out entirely: only the honest phones remain.
+        excluded = host.command("exclude_address", address=seen[0]["address"])
+        assert excluded["ok"] and excluded["clusters"][0]["excluded"], excluded
+        again = host.command(
+            "prepare_draw", prize="T恤", count=10, min_correct=1, exclude_winners=False
+        )
+        assert again["eligible"] == 2, again
+    finally:
+        for phone in fakes:
+            phone.disconnect()
+
+
+def test_commands_over_many_ids_from_one_address_are_limited(live_server: LiveServer) -> None:
+    phones = [_phone_from(live_server, "127.0.0.3", f"spam-phone-{i}") for i in range(3)]
+    try:
+        acks = [p.command("answer", round="nope", choices=["A"]) for p in phones for _ in range(20)]
+    finally:
+        for phone in phones:
+            phone.disconnect()
+    limited = sum(1 for a in acks if (a.get("error") or {}).get("code") == "rate_limited")
+    assert limited >= 10, [a.get("error") for a in acks][-5:]
