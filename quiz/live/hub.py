@@ -192,6 +192,11 @@ class LiveHub:
         """True if ``token`` is the host token in force (constant-time)."""
         return self.host.is_host(token)
 
+    def host_allowed_from(self, address: str | None) -> bool:
+        """May the host role be used from ``address``? Only from the server's own machine,
+        unless the server was started to allow a remote console (over HTTPS)."""
+        return self.remote_host or is_loopback(address)
+
     def _audience_question_ids(self, event_id: int) -> list[str]:
         return list(self.audience.store.question_ids(event_id))
 
@@ -288,7 +293,7 @@ class LiveHub:
     def _admit(self, sid: str, auth: Auth, label: str, now_s: float) -> Client:
         """The client a connect becomes, by role; raises :class:`ProtocolError`."""
         if auth.role == "host":
-            if auth.address and not (self.remote_host or is_loopback(auth.address)):
+            if auth.address and not self.host_allowed_from(auth.address):
                 # The token would have crossed the Wi-Fi: refused even when it is right.
                 raise ProtocolError("host_remote", REMOTE_HOST_REFUSAL)
             if not self.is_host(auth.token):

@@ -37,6 +37,9 @@
     return (Q.session && Q.session.getItem(TOKEN_KEY)) || "";
   }
 
+  // A console reloaded without ?token= still gets the report cookie (the token in a header).
+  if (token()) fetch("/host/report", { headers: { "X-Host-Token": token() }, credentials: "same-origin" });
+
   $("#token-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var value = $("#token-input").value.trim();
