@@ -4,6 +4,11 @@ and not too fast.
 A sender is a :attr:`Client.key` (a device survives reconnects). Acks are remembered per
 sender, so a command resent after a lost ack gets the same answer instead of running twice; a
 token bucket per sender refuses floods (each buzz is a log row).
+
+Any phone can invent senders (a new device id each time), so every per-sender map is a
+:class:`quiz.server.bounded.BoundedMap`: the least recently heard sender is forgotten first,
+whatever ids arrive. Forgetting costs little: a sender's next command gets a fresh bucket
+(the per-address limits of quiz/live/addresses.py still hold) and its old acks are gone.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ from collections import OrderedDict
 from typing import Any
 
 from quiz.live.concurrency import Lock, make_lock
+from quiz.server.bounded import BoundedMap
 
 log = logging.getLogger(__name__)
 
-ACK_MEMORY = 256
+ACK_MEMORY = 64  # per sender: a resend follows its lost ack closely
+#: Senders remembered. Ack lists are the big part: 4,096 x 64 small acks stay in megabytes.
+MAX_SENDERS = 4096
 # Per client: a burst of 20 commands, refilled at 10 a second. A buzzing finger or a fast
 # host never gets near it; a script flooding buzzes (each one a log row) does.
 RATE_BURST = 20
@@ -29,40 +37,43 @@ class CommandGate:
     def __init__(self, async_mode: str, lock: Lock) -> None:
         self.async_mode = async_mode
         self.lock = lock
-        self._acks: dict[str, OrderedDict[str, dict[str, Any]]] = {}
-        self._locks: dict[str, Lock] = {}
-        self._buckets: dict[str, tuple[float, int]] = {}
-        self._limited: set[str] = set()  # keys being rate limited (logged once per episode)
+        # No times in these maps ("now" is 0): least recently used first, nothing expires.
+        self._acks: BoundedMap[str, OrderedDict[str, dict[str, Any]]] = BoundedMap(MAX_SENDERS)
+        self._locks: BoundedMap[str, Lock] = BoundedMap(MAX_SENDERS)
+        self._buckets: BoundedMap[str, tuple[float, int]] = BoundedMap(MAX_SENDERS)
+        # Keys being rate limited (logged once per episode).
+        self._limited: BoundedMap[str, bool] = BoundedMap(MAX_SENDERS)
 
     def lock_for(self, key: str) -> Lock:
         """The sender's own lock: its commands run one at a time, in order."""
         with self.lock:
-            lock = self._locks.get(key)
+            lock = self._locks.get(key, 0)
             if lock is None:
-                lock = self._locks[key] = make_lock(self.async_mode)
+                lock = make_lock(self.async_mode)
+                self._locks.set(key, lock, 0)
             return lock
 
     def answered(self, key: str, command_id: str) -> dict[str, Any] | None:
         """The ack already sent for this command id, if any (hold :meth:`lock_for`)."""
-        remembered = self._acks.get(key)
+        remembered = self._acks.get(key, 0)
         return remembered.get(command_id) if remembered is not None else None
 
     def remember(self, key: str, command_id: str, ack: dict[str, Any]) -> None:
-        remembered = self._acks.setdefault(key, OrderedDict())
+        remembered = self._acks.setdefault(key, OrderedDict, 0)
         remembered[command_id] = ack
         while len(remembered) > ACK_MEMORY:
             remembered.popitem(last=False)
 
     def allow(self, key: str, now_ms: int) -> bool:
         """Take one token from the sender's bucket; False (logged once) when it is empty."""
-        tokens, last = self._buckets.get(key, (float(RATE_BURST), now_ms))
+        tokens, last = self._buckets.get(key, 0) or (float(RATE_BURST), now_ms)
         tokens = min(float(RATE_BURST), tokens + (now_ms - last) * RATE_PER_S / 1000)
         if tokens < 1:
-            self._buckets[key] = (tokens, now_ms)
+            self._buckets.set(key, (tokens, now_ms), 0)
             if key not in self._limited:
-                self._limited.add(key)
+                self._limited.set(key, True, 0)
                 log.warning("rate limiting %s", key)
             return False
-        self._limited.discard(key)
-        self._buckets[key] = (tokens - 1, now_ms)
+        self._limited.pop(key)
+        self._buckets.set(key, (tokens - 1, now_ms), 0)
         return True
