@@ -126,6 +126,29 @@ def sio_connects(
     return codes
 
 
+def sio_commands(
+    sock: socket.socket, commands: list[dict[str, object]], deadline_s: float = MAX_WAIT_S
+) -> list[dict[str, object]]:
+    """Send each command (a Socket.IO ``command`` event with an ack id) on a connected
+    WebSocket and wait for its ack; the acks in order (fewer if the deadline passed)."""
+    import json
+
+    acks: list[dict[str, object]] = []
+    end = time.monotonic() + deadline_s
+    buffered = b""
+    for n, command in enumerate(commands):
+        sock.sendall(ws_frame(f"42{n}".encode() + json.dumps(["command", command]).encode()))
+        want = f"43{n}[".encode()
+        while time.monotonic() < end:
+            _opcode, payload, buffered = _next_frame(sock, buffered)
+            if payload == b"2":
+                sock.sendall(ws_frame(b"3"))
+            elif payload.startswith(want):
+                acks.append(json.loads(payload[len(want) - 1 :])[0])
+                break
+    return acks
+
+
 def _next_frame(sock: socket.socket, data: bytes) -> tuple[int, bytes, bytes]:
     """One unmasked server frame from ``data`` plus what the socket sends; (opcode, payload,
     the bytes after it)."""
@@ -313,6 +336,7 @@ __all__ = [
     "memory_kb",
     "push_until_closed",
     "require_loopback",
+    "sio_commands",
     "sio_connects",
     "tcp_from",
     "ws_frame",
