@@ -177,13 +177,16 @@ def _seats(server: Server) -> dict[str, str]:
 
     host = socketio.Client(reconnection=False)
     consoles: list[dict[str, Any]] = []
+    sent: list[str] = []
     host.on("console", consoles.append)
     auth = {"v": 1, "role": "host", "token": server.token, "device": "bench-host-01"}
     host.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=10)
     try:
 
         def command(type: str, **args: Any) -> dict[str, Any]:
-            ack: dict[str, Any] = host.call("command", {"id": f"b-{type}", "type": type, **args})
+            ident = f"b-{type}-{len(sent)}"
+            sent.append(ident)
+            ack: dict[str, Any] = host.call("command", {"id": ident, "type": type, **args})
             return ack
 
         red = command("add_contestant", name="红方")["contestant_id"]
@@ -194,7 +197,7 @@ def _seats(server: Server) -> dict[str, str]:
             if seats:
                 return {s["side"]: s["code"] for s in seats}
             time.sleep(0.05)
-        raise RuntimeError("no seats on the console")
+        raise RuntimeError(f"no seats on the console: {match} {consoles[-1:]}"[:400])
     finally:
         host.disconnect()
 
