@@ -868,6 +868,28 @@
         : [el("li", { class: "h-muted", text: t("host.aud.no_approvals") })],
     );
 
+    // Addresses with more phones than a draw counts: the host may leave them out of draws.
+    var clusters = a.clusters || [];
+    Q.fill(
+      $("#ha-clusters"),
+      clusters.length
+        ? clusters.map(function (c) {
+            return el("li", { "data-address": c.address }, [
+              el("span", { text: t("host.aud.cluster", { address: c.address, phones: c.phones }) }),
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small" + (c.excluded ? "" : " is-danger"),
+                "data-testid": "exclude-" + c.address,
+                text: t(c.excluded ? "host.aud.include" : "host.aud.exclude"),
+                onclick: function () {
+                  send("exclude_address", { address: c.address, exclude: !c.excluded });
+                },
+              }),
+            ]);
+          })
+        : [el("li", { class: "h-muted", text: t("host.aud.no_clusters") })],
+    );
+
     var stageSelect = $("#ha-stage");
     var chosen = stageSelect.value;
     Q.fill(
