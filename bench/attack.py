@@ -24,7 +24,17 @@ from urllib.parse import quote
 
 from bench.common import Section, percentile
 from bench.servers import Server, start_quiz, workdir
-from quiz.testing.attacks import Probe, deflate_bomb, push_until_closed, ws_frame, ws_open
+from quiz.models.live import SEAT_ALPHABET
+from quiz.testing.attacks import (
+    OTHER_ADDRESS,
+    Probe,
+    deflate_bomb,
+    push_until_closed,
+    sio_commands,
+    sio_connects,
+    ws_frame,
+    ws_open,
+)
 
 SETTLE_S = 0.3  # after each attack, so a server still busy with it shows in the figures
 
@@ -161,6 +171,96 @@ def huge_xlsx(server: Server, _: object = None) -> str:
     return f"{len(data.getvalue()) / 1024:.1f} KB .xlsx: HTTP {status} in {took:.0f} ms"
 
 
+def _seats(server: Server) -> dict[str, str]:
+    """A pending match's seat codes, made by the host (from this machine)."""
+    import socketio
+
+    host = socketio.Client(reconnection=False)
+    consoles: list[dict[str, Any]] = []
+    sent: list[str] = []
+    host.on("console", consoles.append)
+    auth = {"v": 1, "role": "host", "token": server.token, "device": "bench-host-01"}
+    host.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=10)
+    try:
+
+        def command(type: str, **args: Any) -> dict[str, Any]:
+            ident = f"b-{type}-{len(sent)}"
+            sent.append(ident)
+            ack: dict[str, Any] = host.call("command", {"id": ident, "type": type, **args})
+            return ack
+
+        red = command("add_contestant", name="红方")["contestant_id"]
+        blue = command("add_contestant", name="蓝方")["contestant_id"]
+        match = command("create_match", red=red, blue=blue, filter={"kinds": ["single"]})
+        for _ in range(100):
+            seats = [s for c in consoles for s in c["seats"] if s["match_id"] == match["match_id"]]
+            if seats:
+                return {s["side"]: s["code"] for s in seats}
+            time.sleep(0.05)
+        raise RuntimeError(f"no seats on the console: {match} {consoles[-1:]}"[:400])
+    finally:
+        host.disconnect()
+
+
+def seat_guessing(server: Server, codes: dict[str, str]) -> str:
+    import random
+
+    rng = random.Random(15)
+    guesses = ["".join(rng.choice(SEAT_ALPHABET) for _ in range(8)) for _ in range(400)]
+    guesses[300] = codes["blue"]
+    auths = [{"v": 1, "role": "player", "device": "guesser-01", "seat": g} for g in guesses]
+    sock, _ = ws_open(server.url, source=OTHER_ADDRESS)
+    try:
+        answers = sio_connects(sock, list(auths))
+    finally:
+        sock.close()
+    real, _ = ws_open(server.url)
+    try:
+        bound = sio_connects(
+            real, [{"v": 1, "role": "player", "device": "real-red-01", "seat": codes["red"]}]
+        )
+    finally:
+        real.close()
+    return (
+        f"400 guesses on one socket: {answers.count('unknown_seat')} checked, "
+        f"{answers.count('seat_locked')} locked out, the real code at try 301: {answers[300]}; "
+        f"the real phone: {bound[0]}"
+    )
+
+
+def fake_phones(server: Server, _: object = None) -> str:
+    answers = []
+    for n in range(12):
+        sock, _ = ws_open(server.url, source="127.0.0.4")
+        try:
+            answers += sio_connects(sock, [{"v": 1, "role": "player", "device": f"fake-{n:04}"}])
+        finally:
+            sock.close()
+    return (
+        f"12 new device ids from one address: {answers.count('ok')} accepted, "
+        f"{answers.count('too_many_phones')} refused"
+    )
+
+
+def command_flood(server: Server, _: object = None) -> str:
+    socks = [ws_open(server.url, source="127.0.0.5")[0] for _ in range(3)]
+    acks: list[dict[str, Any]] = []
+    try:
+        for n, sock in enumerate(socks):
+            sio_connects(sock, [{"v": 1, "role": "player", "device": f"flood-{n:04}"}])
+        for n, sock in enumerate(socks):
+            commands = [
+                {"id": f"f{n}-{i}", "type": "answer", "round": "nope", "choices": ["A"]}
+                for i in range(20)
+            ]
+            acks += sio_commands(sock, commands)
+    finally:
+        for sock in socks:
+            sock.close()
+    limited = sum(1 for a in acks if (a.get("error") or {}).get("code") == "rate_limited")
+    return f"60 commands over 3 ids from one address: {limited} rate limited"
+
+
 Attack = Callable[[Server, Any], str]
 ATTACKS: list[tuple[str, Attack, Callable[[], Any] | None]] = [
     ("oversized WebSocket message", plain_message, _plain),
@@ -170,11 +270,16 @@ ATTACKS: list[tuple[str, Attack, Callable[[], Any] | None]] = [
     ("malformed Socket.IO packets", malformed_packets, None),
     ("token in report links", report_links, None),
     ("contestant list at XFD1048576", huge_xlsx, None),
+    ("seat code guessing", seat_guessing, None),
+    ("many audience phones from one address", fake_phones, None),
+    ("commands over many ids from one address", command_flood, None),
 ]
 
 
 def measure(server: Server, name: str, attack: Attack, prepare: Callable[[], Any] | None) -> Row:
     payload = prepare() if prepare is not None else None
+    if attack is seat_guessing:
+        payload = _seats(server)  # the host's own setup, before the attack is timed
     probe = Probe(server.url, server.pid).start()
     try:
         result = attack(server, payload)

@@ -107,6 +107,8 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         resume_deadlines=config.RESUME_DEADLINES,
         gc_maintenance=config.GC_MAINTENANCE,
         min_free_mb=config.STORAGE_MIN_FREE_MB,
+        remote_host=config.REMOTE_HOST,
+        address_limits=config.ADDRESS_LIMITS,
     )
     app.extensions["quiz.hub"] = hub
     cluster = None

@@ -59,6 +59,11 @@ class Config:
     # Below this much free space (MB) in the database's folder the server refuses commands as
     # storage_unavailable before a write fails (quiz/live/storage.py).
     STORAGE_MIN_FREE_MB: int = int(os.environ.get("QUIZ_MIN_FREE_MB", "64"))
+    # The host console from another machine (over HTTPS only: quiz serve checks); by default
+    # the host role is accepted only from the server's own machine (loopback).
+    REMOTE_HOST: bool = False
+    # Per-address limits (quiz.live.addresses.AddressLimits); None: the defaults.
+    ADDRESS_LIMITS: Any = None
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 

@@ -27,11 +27,11 @@ from flask import (
     url_for,
 )
 
-from quiz import __version__
+from quiz import __version__, i18n
 from quiz.live.hub import LiveHub
 from quiz.live.protocol import VERSION
 from quiz.models.live import SEAT_CODE_RE
-from quiz.report.web import grant_report_access, token_valid
+from quiz.report.web import grant_report_access, host_here, token_valid
 
 bp = Blueprint("pages", __name__)
 #: Distinct QR codes kept (the join link and every seat of a tournament day, with room to spare).
@@ -71,6 +71,11 @@ def index() -> str:
 
 @bp.get("/host")
 def host() -> Response:
+    if not host_here():
+        # By default the host console works only on the server's own machine: elsewhere
+        # its token would cross the Wi-Fi (docs/security.md, quiz serve --remote-host).
+        text = i18n.translate("host.error.remote", i18n.negotiate(request.args.get("lang")))
+        return Response(text, status=403, mimetype="text/plain")
     response = Response(render_template("host.html", **_context()), mimetype="text/html")
     # Opened with the token (the one address that carries it): the report downloads then
     # need no token in their addresses. host.js removes it from the address bar.

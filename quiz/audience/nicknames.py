@@ -133,10 +133,15 @@ class Nicknames:
         """(phone, requested name), oldest request first, for the host to approve."""
         return list(self._pending.items())
 
-    def approve(self, phone: str) -> str:
-        name = self._pending.pop(phone, None)
+    def approve(self, phone: str, seen: str) -> str:
+        """Approve the phone's request if it is still exactly ``seen`` (what the host read);
+        a request changed since then needs its own approval."""
+        name = self._pending.get(phone)
         if name is None:
             raise AudienceError("no_request", "this phone has no name waiting for approval")
+        if name != seen:
+            raise AudienceError("name_changed", "the phone changed its request: approve it again")
+        del self._pending[phone]
         old = self._approved.get(phone)
         self._approved[phone] = name
         self._owner[name.casefold()] = phone

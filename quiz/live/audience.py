@@ -45,6 +45,7 @@ from quiz.live.audience_protocol import (
     Answer,
     ApproveNickname,
     AudienceSettingsArgs,
+    ExcludeAddress,
     ExportDraws,
     NextQuestion,
     Nickname,
@@ -106,6 +107,7 @@ class AudienceDesk:
         clock: Callable[[], int],
         questions: Any,
         poke: Callable[[], Any],
+        draw_entries_per_address: int = 2,
     ) -> None:
         self.matches = matches
         self._clients = clients
@@ -135,7 +137,10 @@ class AudienceDesk:
             poke=poke,
             current_match=lambda: self.matches.current,
         )
-        self.prizes = PrizeDraws(self.audience, self.store, clock, self._lang)
+        self.prizes = PrizeDraws(
+            self.audience, self.store, clock, self._lang, draw_entries_per_address
+        )
+        self.outbox.clusters = self.prizes.clusters
 
     def _lang(self) -> str:
         return "en" if self.matches.event.get("lang") == "en" else "zh"
@@ -210,7 +215,7 @@ class AudienceDesk:
             return
         to, outbox = client.sid, self.outbox
         if client.role == "audience" and client.device:
-            phone = self._join(client.sid, client.device)
+            phone = self._join(client.sid, client.device, client.address)
             with self.lock:
                 outbox.emit(EVENT_YOU, you_view(audience, phone), to)
         elif client.role not in WALL:
@@ -229,7 +234,7 @@ class AudienceDesk:
             if client.role == "host":
                 outbox.emit(EVENT_ADMIN, outbox.admin_view(), to)
 
-    def _join(self, sid: str, device: str) -> str:
+    def _join(self, sid: str, device: str, address: str = "") -> str:
         audience = self.audience
         assert audience.event_id is not None
         phone = phone_of(audience.event_id, device)
@@ -244,6 +249,7 @@ class AudienceDesk:
                 self.presence.online(audience.members[phone], self.clock())
             sids.add(sid)
             audience.phone_by_sid[sid] = phone
+            audience.addresses.setdefault(phone, address)  # where it joined from
             self.flow.counted()
         return phone
 
@@ -303,7 +309,7 @@ class AudienceDesk:
         if phone is None:
             if not client.device or self.audience.event_id is None:
                 raise ProtocolError("forbidden", "not an audience phone")
-            phone = self._join(client.sid, client.device)
+            phone = self._join(client.sid, client.device, client.address)
         return phone
 
     def answer(self, client: Client, args: Answer, received_ms: int) -> dict[str, Any]:
@@ -368,13 +374,16 @@ class AudienceDesk:
             phone = audience.phones.get(args.member)
             if phone is None:
                 raise ProtocolError("not_found", f"no audience phone {args.member}")
+            if args.approve and args.name is None:
+                raise ProtocolError("invalid", "an approval names the text it approves")
             try:
                 if args.approve:
-                    audience.nicknames.approve(phone)
+                    audience.nicknames.approve(phone, args.name or "")
                 else:
                     audience.nicknames.reject(phone)
             except AudienceError as exc:
-                raise ProtocolError("not_found", exc.message) from None
+                code = "name_changed" if exc.code == "name_changed" else "not_found"
+                raise ProtocolError(code, exc.message) from None
             self._save_names(phone)
             self.outbox.tell(phone, "name_approved" if args.approve else "name_rejected")
             self.outbox.admin()
@@ -472,6 +481,13 @@ class AudienceDesk:
             self.outbox.set_screen("draw")
             self.outbox.admin()
             return {"draw": draw.id, "commitment": draw.commitment, "eligible": len(draw.eligible)}
+
+    def exclude_address(self, args: ExcludeAddress) -> dict[str, Any]:
+        """Leave an address's phones (a cluster the console shows) out of the next draws."""
+        with self._hosting():
+            self.prizes.exclude_address(args.address, args.exclude)
+            self.outbox.admin()
+            return {"clusters": self.prizes.clusters()}
 
     def run_draw(self, args: RunDraw) -> dict[str, Any]:
         """Run a prepared draw: winners on the LED, each winner's phone told its claim code."""

@@ -20,6 +20,7 @@ from quiz.audience import (
     export_csv,
     export_json,
 )
+from quiz.live.addresses import clusters, draw_exclusions
 from quiz.live.audience_protocol import ExportDraws, PrepareDraw, RunDraw
 from quiz.live.audience_state import EventAudience
 from quiz.live.audience_store import AudienceStore
@@ -35,11 +36,14 @@ class PrizeDraws:
         store: AudienceStore,
         clock: Callable[[], int],
         lang: Callable[[], str],
+        per_address: int = 2,
     ) -> None:
         self.audience = audience
         self.store = store
         self.clock = clock
         self._lang = lang
+        #: Phones of one address counted in a draw: inventing device ids buys no extra chances.
+        self.per_address = per_address
 
     def prepare(self, args: PrepareDraw) -> Draw:
         """A new draw among the phones the rule makes eligible, committed and stored."""
@@ -50,6 +54,12 @@ class PrizeDraws:
         try:
             prize = Prize.create(f"p{number}", args.prize, args.count)
             exclude = self.winners() if args.exclude_winners else set()
+            exclude |= draw_exclusions(
+                audience.addresses,
+                audience.members,
+                audience.excluded_addresses,
+                self.per_address,
+            )
             draw = Draw.prepare(
                 f"d{number}",
                 prize,
@@ -102,6 +112,22 @@ class PrizeDraws:
             return {"filename": f"{stem}.csv", "mime": "text/csv", "content": content}
         content = export_json(draws, include_codes=args.include_codes)
         return {"filename": f"{stem}.json", "mime": "application/json", "content": content}
+
+    def clusters(self) -> list[dict[str, Any]]:
+        """Addresses with more phones than a draw counts, for the host to look at."""
+        audience = self.audience
+        found = clusters(audience.addresses, self.per_address)
+        return [{**c, "excluded": c["address"] in audience.excluded_addresses} for c in found]
+
+    def exclude_address(self, address: str, exclude: bool) -> None:
+        """Leave every phone of ``address`` out of the draws prepared from now on (or not)."""
+        audience = self.audience
+        if exclude and address not in set(audience.addresses.values()) - {""}:
+            raise ProtocolError("not_found", f"no audience phone from address {address[:16]}")
+        if exclude:
+            audience.excluded_addresses.add(address)
+        else:
+            audience.excluded_addresses.discard(address)
 
     def winners(self) -> set[str]:
         """Every phone that has won in an earlier draw of the event."""

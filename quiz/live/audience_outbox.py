@@ -48,6 +48,8 @@ class AudienceOutbox:
         self.writer = writer
         self.lock = lock
         self._lang = lang  # "zh" or "en": the event's language, for nicknames on the LED
+        #: Addresses with more phones than a draw counts (set by the desk: its draws know).
+        self.clusters: Callable[[], list[dict[str, Any]]] = list
 
     def room(self, role: str) -> str:
         event_id = self.audience.event_id or 0
@@ -79,7 +81,7 @@ class AudienceOutbox:
         return {"stage": stage, "kind": kind, "number": number}
 
     def admin_view(self) -> dict[str, Any]:
-        return admin_view(self.audience, self.stage_view)
+        return {**admin_view(self.audience, self.stage_view), "clusters": self.clusters()}
 
     def screen_view(self) -> dict[str, Any]:
         audience = self.audience

@@ -51,8 +51,19 @@ class AudienceSettingsArgs(_Strict):
 
 
 class ApproveNickname(_Strict):
+    """Approve or reject a requested nickname. An approval names the exact text the host saw
+    (``name``): a phone that changed its request meanwhile is not approved (issue #15)."""
+
     member: StrictInt
     approve: StrictBool
+    name: StrictStr | None = Field(default=None, max_length=4 * NICKNAME_MAX)
+
+
+class ExcludeAddress(_Strict):
+    """Leave (or, with ``exclude`` false, put back) an address's phones out of the draws."""
+
+    address: StrictStr = Field(min_length=1, max_length=16)
+    exclude: StrictBool = True
 
 
 class StartQuiz(_Strict):

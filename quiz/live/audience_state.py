@@ -120,3 +120,7 @@ class EventAudience:
     shown_draw: str | None = None
     sids: dict[str, set[str]] = field(default_factory=dict)  # phone -> its connected sockets
     phone_by_sid: dict[str, str] = field(default_factory=dict)
+    # phone -> the label of the address it joined from (quiz/live/addresses.py; "" exempt),
+    # kept in memory only: it groups one machine's phones for the draws, then is forgotten.
+    addresses: dict[str, str] = field(default_factory=dict)
+    excluded_addresses: set[str] = field(default_factory=set)  # left out of draws by the host

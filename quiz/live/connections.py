@@ -33,6 +33,8 @@ class Client:
     seat: str | None = None
     match_id: int | None = None
     side: str | None = None
+    # Where it connected from, as quiz/live/addresses.py keeps it ("" for an exempt address).
+    address: str = ""
     # The rooms this process put the socket in. Kept here because the Socket.IO manager only
     # knows the rooms of sockets connected to this process (quiz/live/cluster.py).
     rooms: list[str] = field(default_factory=list)

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from quiz.live.protocol import VERSION
 from quiz.models.live import Contestant, QuizEvent, Seat
 from quiz.models.live import Match as MatchRow
+from quiz.server.bounded import BoundedMap
 
 #: Round trips kept per device for the latency column (the median is shown).
 RTT_SAMPLES = 9
+RTT_DEVICES = 1024  # phones whose round trips are kept (the console shows the seated ones)
 
 
 class Console:
@@ -30,14 +32,15 @@ class Console:
         self.sessions = sessions
         self.public_url = public_url
         self.rev = 0
-        self._rtt: dict[str, deque[float]] = {}
+        # Any phone may sync and invent device ids: the least recently heard go first.
+        self._rtt: BoundedMap[str, deque[float]] = BoundedMap(RTT_DEVICES)
 
     def record_rtt(self, device: str, rtt: float) -> None:
         """A round trip a phone measured (its clock-sync exchanges)."""
-        self._rtt.setdefault(device, deque(maxlen=RTT_SAMPLES)).append(rtt)
+        self._rtt.setdefault(device, lambda: deque(maxlen=RTT_SAMPLES), 0).append(rtt)
 
     def latency(self, device: str | None) -> float | None:
-        samples = self._rtt.get(device or "")
+        samples = self._rtt.get(device or "", 0)
         return round(statistics.median(samples), 1) if samples else None
 
     def payload(

@@ -44,12 +44,15 @@ from quiz.fair import (
     opening_visible_at,
 )
 from quiz.models.live import MatchLogEntry
+from quiz.server.bounded import BoundedMap
 
 log = logging.getLogger(__name__)
 
 RECEIPT_TYPE = "buzz_receipt"
 #: Exchanges a socket may have outstanding (answered, not yet reported back).
 SYNC_MEMORY = 16
+#: Phones whose clock sync is kept (contestants; two per match, a few matches an event).
+MAX_PHONES = 256
 #: Receipts sent to the host console with every state (the newest ones).
 RECEIPTS_SHOWN = 12
 
@@ -64,11 +67,15 @@ class FairBuzzing:
     """Clock sync state of every contestant phone, and the conversion of its buzzes."""
 
     def __init__(self) -> None:
-        self.syncs: dict[str, ClockSync] = {}
-        self.rtt_hints: dict[str, float] = {}
+        # Least recently used out first (no times: "now" is 0): phones that have not synced
+        # for a while are the ones to forget, and whatever ids are invented the maps stay small.
+        self.syncs: BoundedMap[str, ClockSync] = BoundedMap(MAX_PHONES)
+        self.rtt_hints: BoundedMap[str, float] = BoundedMap(MAX_PHONES)
         #: device -> (socket, its turnaround): a new socket starts a new measurement.
-        self.turnarounds: dict[str, tuple[str, Turnaround]] = {}
-        self._answered: dict[str, OrderedDict[float, tuple[int, int]]] = {}
+        self.turnarounds: BoundedMap[str, tuple[str, Turnaround]] = BoundedMap(MAX_PHONES)
+        self._answered: BoundedMap[str, OrderedDict[float, tuple[int, int]]] = BoundedMap(
+            MAX_PHONES
+        )
 
     def sync(
         self,
@@ -81,13 +88,13 @@ class FairBuzzing:
         rtt: float | None,
     ) -> None:
         """Remember this exchange's server times; complete the one the phone reported."""
-        answered = self._answered.setdefault(sid, OrderedDict())
+        answered = self._answered.setdefault(sid, OrderedDict, 0)
         if prev is not None:
             server_times = answered.pop(prev[0], None)
             if server_times is not None:
                 # This message could not leave the phone before our answer arrived there.
                 self._turnaround(sid, device).observe(server_times[1], max(t1, server_times[1]))
-                clock = self.syncs.setdefault(device, ClockSync())
+                clock = self.syncs.setdefault(device, ClockSync, 0)
                 try:
                     clock.add(prev[0], server_times[0], server_times[1], prev[1])
                 except ValueError as exc:
@@ -97,18 +104,18 @@ class FairBuzzing:
         while len(answered) > SYNC_MEMORY:
             answered.popitem(last=False)
         if rtt is not None:
-            self.rtt_hints[device] = rtt
+            self.rtt_hints.set(device, rtt, 0)
 
     def _turnaround(self, sid: str, device: str) -> Turnaround:
-        held = self.turnarounds.get(device)
+        held = self.turnarounds.get(device, 0)
         if held is None or held[0] != sid:
             held = (sid, Turnaround())
-            self.turnarounds[device] = held
+            self.turnarounds.set(device, held, 0)
         return held[1]
 
     def server_rtt(self, device: str) -> float | None:
         """The fastest turnaround the server timed for this phone's current socket."""
-        held = self.turnarounds.get(device)
+        held = self.turnarounds.get(device, 0)
         return held[1].fastest_ms if held is not None else None
 
     def forget(self, sid: str) -> None:
@@ -127,7 +134,7 @@ class FairBuzzing:
         """The engine command for a phone's buzz, and its (pending) receipt."""
         play = state.play
         opens_at = play.opens_at if play is not None else None
-        sync = self.syncs.get(device)
+        sync = self.syncs.get(device, 0)
         visible = None
         if opens_at is not None:
             visible = opening_visible_at(opens_at, _announced_at(state), sync)
@@ -138,7 +145,7 @@ class FairBuzzing:
             claimed_device_ms=press_local,
             claimed_server_ms=press_at,
             visible_from=visible,
-            rtt_hint_ms=self.rtt_hints.get(device),
+            rtt_hint_ms=self.rtt_hints.get(device, 0),
             server_rtt_ms=self.server_rtt(device),
         )
         rules = state.rules
@@ -146,7 +153,7 @@ class FairBuzzing:
         active = compensating(fair.compensation, rules)
         rule = Rule.COMPENSATED if active else Rule.ARRIVAL
         derived = commit_window(
-            [self.syncs.get(d) for d, _ in state.devices],
+            [self.syncs.get(d, 0) for d, _ in state.devices],
             cap_ms=rules.commit_window_ms or DEFAULT_CAP_MS,
         )
         receipt = BuzzReceipt.from_estimate(

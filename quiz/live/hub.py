@@ -25,6 +25,7 @@ from flask_socketio import SocketIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.engine import commands as C
+from quiz.live.addresses import Addresses, AddressLimits, is_loopback
 from quiz.live.admin import Admin
 from quiz.live.audience import AudienceDesk
 from quiz.live.auth import HostToken
@@ -40,6 +41,7 @@ from quiz.live.ledger import CommandLedger
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Play
 from quiz.live.protocol import (
+    Auth,
     Command,
     ProtocolError,
     error_ack,
@@ -63,6 +65,10 @@ log = logging.getLogger(__name__)
 
 #: Arguments a phone never sends: its side and device come from its seat.
 CROSS_SEAT = frozenset({"side", "device", "device_id"})
+REMOTE_HOST_REFUSAL = (
+    "the host console is accepted only on the server's own machine (quiz serve --remote-host "
+    "allows another one, over HTTPS)"
+)
 #: What a restart does with deadlines that were running (docs/reliability.md).
 RESUME_DEADLINES = ("paused", "continue")
 
@@ -85,6 +91,8 @@ class LiveHub:
         resume_deadlines: str = "paused",
         gc_maintenance: bool = False,
         min_free_mb: int = DEFAULT_MIN_FREE_MB,
+        remote_host: bool = False,
+        address_limits: AddressLimits | None = None,
     ) -> None:
         if resume_deadlines not in RESUME_DEADLINES:
             raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
@@ -94,6 +102,8 @@ class LiveHub:
         self.clock = clock
         self.async_mode = async_mode
         self.host = HostToken(host_token, save_token)
+        self.remote_host = remote_host  # the host console may be on another machine
+        self.addresses = Addresses(address_limits)
         self.public_url = (public_url or "").rstrip("/")
         self.tick_max_ms = tick_max_ms
         self.resume_deadlines = resume_deadlines
@@ -144,6 +154,7 @@ class LiveHub:
             clock=clock,
             apply=self.apply,
             console=self.emit_console,
+            async_mode=async_mode,
         )
         self.play = Play(self.matches, questions, self.fair, self.apply)
         self.ticker = Ticker(socketio, self.tick)
@@ -156,6 +167,7 @@ class LiveHub:
             clock=clock,
             questions=questions,
             poke=self.ticker.poke,
+            draw_entries_per_address=self.addresses.limits.draw_entries,
         )
         #: The owner of each route's handler (quiz/live/routes.py).
         self.desks: dict[type, object] = {
@@ -184,6 +196,11 @@ class LiveHub:
     def is_host(self, token: str | None) -> bool:
         """True if ``token`` is the host token in force (constant-time)."""
         return self.host.is_host(token)
+
+    def host_allowed_from(self, address: str | None) -> bool:
+        """May the host role be used from ``address``? Only from the server's own machine,
+        unless the server was started to allow a remote console (over HTTPS)."""
+        return self.remote_host or is_loopback(address)
 
     def _audience_question_ids(self, event_id: int) -> list[str]:
         return list(self.audience.store.question_ids(event_id))
@@ -292,16 +309,16 @@ class LiveHub:
 
         Raises :class:`ProtocolError` (turned into a ``connect_error`` by the handler)."""
         auth = parse_auth(raw_auth)
-        if auth.role == "host":
-            if not self.is_host(auth.token):
-                raise ProtocolError("unauthorized", "the host token is missing or wrong")
-            client = Client(sid, "host", auth.device, auth.lang)
-        elif auth.role == "display":
-            client = Client(sid, "display", auth.device, auth.lang)
-        elif auth.seat is not None:
-            client = self.seats.admit(sid, auth)
-        else:
-            client = Client(sid, "audience", auth.device, auth.lang)
+        label = self.addresses.label(auth.address)
+        now_s = self.clock() / 1000
+        if not self.addresses.open_socket(label, sid, now_s):
+            raise ProtocolError("too_many_sockets", "too many connections from this address")
+        try:
+            client = self._admit(sid, auth, label, now_s)
+        except ProtocolError:
+            self.addresses.close_socket(label, sid, now_s)
+            raise
+        client.address = label
         self.connections.add(client)
         self.collector.connected(self.clock())
         self.broadcaster.send_to(client)
@@ -312,10 +329,33 @@ class LiveHub:
             self.emit_console()
         return client
 
+    def _admit(self, sid: str, auth: Auth, label: str, now_s: float) -> Client:
+        """The client a connect becomes, by role; raises :class:`ProtocolError`."""
+        if auth.role == "host":
+            if auth.address and not self.host_allowed_from(auth.address):
+                # The token would have crossed the Wi-Fi: refused even when it is right.
+                raise ProtocolError("host_remote", REMOTE_HOST_REFUSAL)
+            if not self.is_host(auth.token):
+                raise ProtocolError("unauthorized", "the host token is missing or wrong")
+            client = Client(sid, "host", auth.device, auth.lang)
+        elif auth.role == "display":
+            client = Client(sid, "display", auth.device, auth.lang)
+        elif auth.seat is not None:
+            client = self.seats.admit(sid, auth, label)
+        else:
+            if auth.device and not self.addresses.new_phone(label, auth.device, now_s):
+                raise ProtocolError(
+                    "too_many_phones", "too many new phones from this address; try again later"
+                )
+            client = Client(sid, "audience", auth.device, auth.lang)
+        return client
+
     def disconnect(self, sid: str) -> None:
         self.fair.forget(sid)
         self.audience.disconnected(sid)
         client = self.connections.remove(sid)
+        if client is not None:
+            self.addresses.close_socket(client.address, sid, self.clock() / 1000)
         if client is not None and client.role == "player":
             self.emit_console()
 
@@ -393,7 +433,9 @@ class LiveHub:
                 return self._storage_error(exc, cmd)
             if remembered is not None:
                 return remembered
-            if not gate.allow(client.key, received_ms):
+            if not gate.allow(client.key, received_ms) or not self.addresses.allow_command(
+                client.address, received_ms / 1000
+            ):
                 return error_ack("rate_limited", "too many commands; slow down")
             if not self.storage.ok:
                 return storage_unavailable(self.storage.reason)

@@ -21,6 +21,8 @@ VERSION = 1
 MAX_COMMAND_BYTES = 4096
 ROLES = ("host", "display", "player")
 LANGS = ("zh-CN", "en")
+#: The key of ``auth`` the socket handler sets (address, connection); a client's own is replaced.
+PEER = "_peer"
 DEVICE_RE = re.compile(rf"^[A-Za-z0-9_-]{{8,{DEVICE_MAX}}}$")
 SIDES = ("red", "blue")
 
@@ -69,6 +71,8 @@ class Auth:
     token: str | None
     seat: str | None
     lang: str
+    address: str = ""  # where the socket came from (set by the server, never the client)
+    connection: str = ""  # the transport connection (several connects may share one)
 
 
 def parse_auth(raw: Any) -> Auth:
@@ -94,14 +98,28 @@ def parse_auth(raw: Any) -> Auth:
     elif not isinstance(seat, str) or len(seat) > 2 * SEAT_CODE_LENGTH:
         raise ProtocolError("bad_auth", "seat must be a short code")
     else:
-        seat = seat.strip().upper()
+        # Typed codes may be grouped ("ABCD-EFGH"); the code itself has no separators.
+        seat = seat.strip().upper().replace("-", "").replace(" ", "")
     lang = raw.get("lang", LANGS[0])
     if lang not in LANGS:
         lang = LANGS[0]
     event = raw.get("event")
     if event is not None and type(event) is not int:
         raise ProtocolError("bad_auth", "event must be an integer id")
-    return Auth(role=role, device=device, token=token, seat=seat, lang=lang)
+    peer = raw.get(PEER)
+    address = connection = ""
+    if isinstance(peer, dict):
+        address = str(peer.get("address") or "")
+        connection = str(peer.get("connection") or "")
+    return Auth(
+        role=role,
+        device=device,
+        token=token,
+        seat=seat,
+        lang=lang,
+        address=address,
+        connection=connection,
+    )
 
 
 # --- commands --------------------------------------------------------------------------------

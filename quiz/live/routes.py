@@ -25,6 +25,7 @@ from quiz.live.audience_protocol import (
     Answer,
     ApproveNickname,
     AudienceSettingsArgs,
+    ExcludeAddress,
     ExportDraws,
     NextQuestion,
     Nickname,
@@ -132,6 +133,7 @@ ROUTES: dict[str, Route] = {
     "audience_screen": Route(HOST, Screen, AudienceDesk.audience_screen, AudienceDesk),
     "prepare_draw": Route(HOST, PrepareDraw, AudienceDesk.prepare_draw, AudienceDesk),
     "run_draw": Route(HOST, RunDraw, AudienceDesk.run_draw, AudienceDesk),
+    "exclude_address": Route(HOST, ExcludeAddress, AudienceDesk.exclude_address, AudienceDesk),
     "export_draws": Route(HOST, ExportDraws, AudienceDesk.export_draws, AudienceDesk),
     "answer": Route(AUDIENCE, None, audience_answer, AudienceDesk),
     "guess": Route(AUDIENCE, None, audience_answer, AudienceDesk),  # answer's older name

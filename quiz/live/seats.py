@@ -4,10 +4,18 @@ A seat code binds one phone to one side of one match. A phone presenting a code 
 another phone is refused and the host is asked to move the seat (quiz/live/takeover.py):
 never two buzzers for one side, never a silent swap. An admitted phone's device is bound to
 its side in the engine, through the same ``apply`` as every command.
+
+Codes cannot be guessed at leisure: after a few wrong codes a transport connection and an
+address are locked out with a back-off that doubles (``quiz.server.bounded.Lockout``). The
+lockout is checked before the database is asked and outside the hub's lock, so a locked-out
+guess costs a dictionary lookup. A seat is valid only while its match is pending or live; a
+finished or aborted match's seats are refused. Refusals are logged once per kind and episode
+(``quiz.server.limits.LogThrottle``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -15,13 +23,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.engine import Side
 from quiz.engine import commands as C
-from quiz.live.concurrency import Lock
+from quiz.live.concurrency import Lock, make_lock
 from quiz.live.connections import Client
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Apply
 from quiz.live.protocol import Auth, ProtocolError
 from quiz.live.takeover import Takeovers
 from quiz.models.live import SEAT_CODE_RE, Seat
+from quiz.server.bounded import Lockout
+from quiz.server.limits import LogThrottle
+
+log = logging.getLogger(__name__)
+
+#: A seat is valid only while its match is about to be played or being played.
+SEATED_STATUSES = ("pending", "live")
+#: Wrong codes: three free per connection, ten per address (phones of one venue behind one
+#: NAT mistype too), then 1 s, 2 s, 4 s... up to a minute.
+CONNECTION_FREE = 3
+ADDRESS_FREE = 10
 
 
 class SeatDoor:
@@ -38,6 +57,7 @@ class SeatDoor:
         clock: Callable[[], int],
         apply: Apply,
         console: Callable[[], None],
+        async_mode: str = "threading",
     ) -> None:
         self.sessions = sessions
         self.lock = lock
@@ -46,18 +66,58 @@ class SeatDoor:
         self.clock = clock
         self.apply = apply
         self.console = console
+        self.by_connection: Lockout[str] = Lockout(free=CONNECTION_FREE)
+        self.by_address: Lockout[str] = Lockout(free=ADDRESS_FREE)
+        self._strikes_lock = make_lock(async_mode)  # not the hub's: no waiting behind matches
+        self.log = LogThrottle(log)
+        self.lookups = 0  # seat codes looked up in the database (the lockout keeps it low)
 
-    def admit(self, sid: str, auth: Auth) -> Client:
-        """The contestant client for ``auth.seat``; raises :class:`ProtocolError`."""
+    def admit(self, sid: str, auth: Auth, address: str = "") -> Client:
+        """The contestant client for ``auth.seat``; raises :class:`ProtocolError`.
+        ``address``: the connecting address's label ("" for an exempt one)."""
         assert auth.device is not None  # parse_auth requires it of phones
+        keys = [(self.by_connection, auth.connection or sid)]
+        if address:
+            keys.append((self.by_address, address))
+        now = self.clock() / 1000
+        with self._strikes_lock:
+            wait = max(lockout.retry_after(key, now) for lockout, key in keys)
+        if wait > 0:
+            self.log.warning("seat_locked", "seat guesses locked out (%s)", address or "local")
+            raise ProtocolError("seat_locked", f"too many wrong seat codes: retry in {wait:.0f} s")
+        try:
+            client, refusal, asked = self._look_up(sid, auth)
+        except ProtocolError as exc:
+            with self._strikes_lock:
+                for lockout, key in keys:
+                    lockout.failed(key, now)
+            self.log.warning(exc.code, "refused seat code (%s): %s", address or "local", exc.code)
+            raise
+        with self._strikes_lock:
+            keys[0][0].succeeded(keys[0][1])
+        if refusal is not None:
+            if asked:
+                self.console()
+            raise refusal
+        side = Side(client.side or "")
+        service = self.matches.services.get(client.match_id or -1)
+        if service is not None and service.engine.state.side_of(auth.device) is not side:
+            self.apply(service, C.BindDevice(side, auth.device), self.clock(), None)
+        return client
+
+    def _look_up(self, sid: str, auth: Auth) -> tuple[Client, ProtocolError | None, bool]:
+        """The seat's client, and the refusal (with whether the host has a new takeover request
+        to see) if another phone holds it; raises for a code that is not a valid seat."""
+        assert auth.device is not None
         code = auth.seat or ""
         if not SEAT_CODE_RE.match(code):
             raise ProtocolError("unknown_seat", "this seat code does not exist")
         refusal: ProtocolError | None = None
         asked = False
+        self.lookups += 1
         with self.lock, self.sessions.begin() as session:
             seat = session.scalars(select(Seat).where(Seat.code == code)).first()
-            if seat is None or seat.revoked or seat.match.status == "aborted":
+            if seat is None or seat.revoked or seat.match.status not in SEATED_STATUSES:
                 raise ProtocolError("unknown_seat", "this seat code is not valid (any more)")
             if seat.device_id is not None and seat.device_id != auth.device:
                 # Never two buzzers for one side, never a silent swap: the host decides.
@@ -73,15 +133,7 @@ class SeatDoor:
                 match_id=seat.match_id,
                 side=seat.side,
             )
-        if refusal is not None:
-            if asked:
-                self.console()
-            raise refusal
-        side = Side(client.side or "")
-        service = self.matches.services.get(client.match_id or -1)
-        if service is not None and service.engine.state.side_of(auth.device) is not side:
-            self.apply(service, C.BindDevice(side, auth.device), self.clock(), None)
-        return client
+        return client, refusal, asked
 
     def _ask_takeover(self, seat: Seat, device: str) -> tuple[ProtocolError, bool]:
         """The refusal for a phone presenting a seat held by another one, and whether the

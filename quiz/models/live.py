@@ -30,10 +30,16 @@ from quiz.models.base import Base
 TITLE_MAX = 80
 NAME_MAX = 40
 DEVICE_MAX = 64
-SEAT_CODE_LENGTH = 5
+# Eight symbols of 31 (about 40 bits): with the seat lockout (quiz/live/seats.py) out of reach
+# of guessing; still typeable (the seat QR code comes first). Codes of 5, issued before, are
+# still accepted.
+SEAT_CODE_LENGTH = 8
+LEGACY_SEAT_CODE_LENGTH = 5
 # No 0/O, 1/I/L: a code read off a screen or typed on a phone must not be ambiguous.
 SEAT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-SEAT_CODE_RE = re.compile(f"^[{SEAT_ALPHABET}]{{{SEAT_CODE_LENGTH}}}$")
+SEAT_CODE_RE = re.compile(
+    f"^(?:[{SEAT_ALPHABET}]{{{SEAT_CODE_LENGTH}}}|[{SEAT_ALPHABET}]{{{LEGACY_SEAT_CODE_LENGTH}}})$"
+)
 
 MATCH_STATUSES = ("pending", "live", "finished", "aborted")
 
@@ -109,7 +115,7 @@ class Seat(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("live_match.id"), index=True)
     side: Mapped[str] = mapped_column(String(8))
-    # Unique for ever rather than only while active: the code space is large (31^5) and a
+    # Unique for ever rather than only while active: the code space is large (31^8) and a
     # global constraint is portable across SQLite and PostgreSQL.
     code: Mapped[str] = mapped_column(String(SEAT_CODE_LENGTH), unique=True)
     device_id: Mapped[str | None] = mapped_column(String(DEVICE_MAX), default=None)

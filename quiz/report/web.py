@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, TimestampSigner
 
 from quiz import i18n
@@ -84,8 +84,13 @@ def _cookie_valid() -> bool:
         return False
 
 
+def host_here() -> bool:
+    """Is the request from where the host may be (the server's own machine by default)?"""
+    return bool(_hub().host_allowed_from(request.remote_addr))
+
+
 def _authorised() -> bool:
-    return token_valid(_token()) or _cookie_valid()
+    return host_here() and (token_valid(_token()) or _cookie_valid())
 
 
 def grant_report_access(response: Response) -> Response:
@@ -108,6 +113,8 @@ def _lang(event_lang: str | None = None) -> str:
 
 def _load() -> ReportData | Response:
     """The requested event's report, or the error response to send instead."""
+    if not host_here():
+        return _text(i18n.translate("host.error.remote", _lang()), 403)
     if not _authorised():
         return _text(i18n.translate("report.error.token", _lang()), 403)
     hub = current_app.extensions["quiz.hub"]
@@ -136,6 +143,13 @@ def report_page() -> Response:
     data = _load()
     if isinstance(data, Response):
         return data
+    if request.args.get("token"):
+        # The cookie instead of the token, and the same page again without it: a token left
+        # in the address bar ends up in history, screenshots and the projector.
+        args = {k: v for k, v in request.args.items() if k != "token"}
+        again = redirect(url_for(".report_page", **args), code=303)
+        again.headers["Cache-Control"] = "no-store"
+        return _headers(grant_report_access(again))
     lang = _lang(data.event.lang)
     links = [
         (i18n.translate("report.download.xlsx", lang), url_for(".report_xlsx", **_query(data)))

@@ -55,6 +55,10 @@ class BoundedMap(Generic[K, V]):
     def __iter__(self) -> Iterator[K]:
         return iter(list(self._items))
 
+    def __getitem__(self, key: K) -> V:
+        """The value, without counting as a use (for reading back in tests and views)."""
+        return self._items[key][1]
+
     def get(self, key: K, now: float, default: V | None = None) -> V | None:
         """The value (and it becomes the most recently used), or ``default``."""
         item = self._items.get(key)

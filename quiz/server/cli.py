@@ -16,6 +16,7 @@ import click
 
 from quiz.datadir import data_dir, data_dir_option, token_path
 from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit, set_nodelay
+from quiz.server.venue import address_limits, https_files, venue_options
 
 
 @click.command()
@@ -57,6 +58,7 @@ from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit
 )
 @click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
 @click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
+@venue_options
 @click.option(
     "--resume-deadlines",
     type=click.Choice(["paused", "continue"]),
@@ -86,8 +88,12 @@ def serve(
     quiet_qr: bool,
     resume_deadlines: str,
     min_free_mb: int | None,
+    remote_host: bool,
+    self_signed: bool,
+    **per_ip: Any,
 ) -> None:
     """Run the live quiz server (host console, LED display, phone buzzers)."""
+    limits = address_limits(per_ip)
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
     if token is not None and new_token:
@@ -104,10 +110,11 @@ def serve(
         token, how = store.resolve(token, renew=new_token)
     except WeakToken as exc:
         raise click.BadParameter(str(exc), param_hint="--token") from None
+    addresses = lan_addresses()
+    cert, key = https_files(remote_host, self_signed, cert, key, folder, addresses, click.echo)
     url = prepare_database(database_url, bank_path, echo=click.echo)
     click.echo(f"database 数据库: {_shown_url(url)}")
     scheme = "https" if cert else "http"
-    addresses = lan_addresses()
     if public_url is None:
         shown = host if host not in ("0.0.0.0", "::", "") else (addresses or ["127.0.0.1"])[0]
         public_url = f"{scheme}://{shown}:{port}"
@@ -125,6 +132,8 @@ def serve(
             SOCKETIO_ASYNC_MODE=async_mode,
             RESUME_DEADLINES=resume_deadlines,
             **({} if min_free_mb is None else {"STORAGE_MIN_FREE_MB": min_free_mb}),
+            REMOTE_HOST=remote_host,
+            ADDRESS_LIMITS=limits,
         )
     )
     open_files = raise_open_files_limit()

@@ -6,6 +6,7 @@ Each handler is a few lines; every decision lives in :mod:`quiz.live`.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from flask import current_app, request
@@ -13,12 +14,14 @@ from flask_socketio import ConnectionRefusedError
 
 from quiz.extensions import socketio
 from quiz.live.cluster import Front
-from quiz.live.protocol import ProtocolError, error_ack
+from quiz.live.protocol import PEER, ProtocolError, error_ack
 from quiz.live.rooms import NAMESPACE
 
 log = logging.getLogger(__name__)
 #: Refusals worth a line in the log: someone without the token or with another's seat.
-SUSPICIOUS = frozenset({"unauthorized", "seat_taken", "takeover_pending", "unknown_seat"})
+SUSPICIOUS = frozenset({"unauthorized", "seat_taken", "takeover_pending", "host_remote"})
+#: Where the transport connection's key is kept in its WSGI environ (one per connection).
+PEER_CONNECTION = "quiz.connection"
 
 
 def _hub() -> Front:
@@ -41,10 +44,24 @@ def _reserved_event() -> dict[str, Any]:
     return error_ack("unknown_event", "connect and disconnect are not events a client sends")
 
 
+def _with_peer(auth: Any) -> Any:
+    """The client's ``auth`` with where it came from, set here and never by the client: the
+    address (per-address limits, the host's loopback rule) and a key for the transport
+    connection (a socket repeating its connect packet stays one connection for seat lockout)."""
+    if not isinstance(auth, dict):
+        return auth
+    environ = request.environ
+    connection = environ.get(PEER_CONNECTION)
+    if connection is None:
+        connection = environ[PEER_CONNECTION] = secrets.token_hex(8)
+    return {**auth, PEER: {"address": request.remote_addr or "", "connection": connection}}
+
+
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> dict[str, Any] | None:
     if _replayed():
         return _reserved_event()
+    auth = _with_peer(auth)
     try:
         _hub().connect(_sid(), auth)
     except ProtocolError as exc:

@@ -42,11 +42,27 @@ def require_loopback(url: str) -> tuple[str, int]:
     return host, parts.port or 80
 
 
-def ws_open(url: str, deflate: bool = False, timeout: float = 5.0) -> tuple[socket.socket, bool]:
+#: Another address of this machine (all of 127.0.0.0/8 is loopback on Linux): the attacker
+#: "from another phone" whose per-address limits do not touch the tests' own 127.0.0.1.
+OTHER_ADDRESS = "127.0.0.2"
+
+
+def tcp_from(url: str, source: str | None = None, timeout: float = 5.0) -> socket.socket:
+    """A TCP connection to ``url``'s server, from ``source`` (a loopback address) if given."""
+    host, port = require_loopback(url)
+    if source is not None and not ipaddress.ip_address(source).is_loopback:
+        raise ValueError(f"attacks come from a loopback address only, not {source}")
+    bind = (source, 0) if source is not None else None
+    return socket.create_connection((host, port), timeout=timeout, source_address=bind)
+
+
+def ws_open(
+    url: str, deflate: bool = False, timeout: float = 5.0, source: str | None = None
+) -> tuple[socket.socket, bool]:
     """A WebSocket to the engine.io endpoint of ``url`` after the handshake and engine.io's
     open packet; returns the socket and whether the server accepted permessage-deflate."""
     host, port = require_loopback(url)
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = tcp_from(url, source, timeout)
     key = base64.b64encode(os.urandom(16)).decode()
     lines = [
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1",
@@ -72,6 +88,81 @@ def ws_open(url: str, deflate: bool = False, timeout: float = 5.0) -> tuple[sock
     accepted = b"permessage-deflate" in status.lower()
     _read_frame(sock, rest)  # engine.io's open packet ("0{...}")
     return sock, accepted
+
+
+def sio_connects(
+    sock: socket.socket, auths: list[dict[str, object]], deadline_s: float = MAX_WAIT_S
+) -> list[str]:
+    """Send one Socket.IO connect packet per ``auth`` on one WebSocket, each after the answer
+    to the one before; the code of each answer ("ok" for an accepted connect)."""
+    import json
+
+    codes: list[str] = []
+    end = time.monotonic() + deadline_s
+    buffered = b""
+    for auth in auths:
+        if time.monotonic() > end:
+            break
+        sock.sendall(ws_frame(b"40" + json.dumps(auth).encode()))
+        while True:
+            opcode, payload, buffered = _next_frame(sock, buffered)
+            if opcode == 9:  # ping: answer and read on
+                sock.sendall(ws_frame(payload, opcode=10))
+                continue
+            if payload == b"2":  # engine.io ping
+                sock.sendall(ws_frame(b"3"))
+                continue
+            if payload.startswith(b"40"):
+                codes.append("ok")
+                break
+            if payload.startswith(b"44"):
+                data = json.loads(payload[2:] or b"{}")
+                detail = data.get("data") if isinstance(data, dict) else None
+                if isinstance(detail, dict) and "code" in detail:
+                    codes.append(str(detail["code"]))
+                else:
+                    codes.append(str(data.get("message") if isinstance(data, dict) else data))
+                break
+    return codes
+
+
+def sio_commands(
+    sock: socket.socket, commands: list[dict[str, object]], deadline_s: float = MAX_WAIT_S
+) -> list[dict[str, object]]:
+    """Send each command (a Socket.IO ``command`` event with an ack id) on a connected
+    WebSocket and wait for its ack; the acks in order (fewer if the deadline passed)."""
+    import json
+
+    acks: list[dict[str, object]] = []
+    end = time.monotonic() + deadline_s
+    buffered = b""
+    for n, command in enumerate(commands):
+        sock.sendall(ws_frame(f"42{n}".encode() + json.dumps(["command", command]).encode()))
+        want = f"43{n}[".encode()
+        while time.monotonic() < end:
+            _opcode, payload, buffered = _next_frame(sock, buffered)
+            if payload == b"2":
+                sock.sendall(ws_frame(b"3"))
+            elif payload.startswith(want):
+                acks.append(json.loads(payload[len(want) - 1 :])[0])
+                break
+    return acks
+
+
+def _next_frame(sock: socket.socket, data: bytes) -> tuple[int, bytes, bytes]:
+    """One unmasked server frame from ``data`` plus what the socket sends; (opcode, payload,
+    the bytes after it)."""
+    while len(data) < 2:
+        data += _recv(sock)
+    opcode, length, start = data[0] & 0x0F, data[1] & 0x7F, 2
+    if length >= 126:
+        start = 4 if length == 126 else 10
+        while len(data) < start:
+            data += _recv(sock)
+        length = int.from_bytes(data[2:start], "big")
+    while len(data) < start + length:
+        data += _recv(sock)
+    return opcode, data[start : start + length], data[start + length :]
 
 
 def _read_frame(sock: socket.socket, buffered: bytes = b"") -> tuple[int, bytes]:
@@ -239,11 +330,15 @@ class Probe:
 
 __all__ = [
     "MAX_WAIT_S",
+    "OTHER_ADDRESS",
     "Probe",
     "deflate_bomb",
     "memory_kb",
     "push_until_closed",
     "require_loopback",
+    "sio_commands",
+    "sio_connects",
+    "tcp_from",
     "ws_frame",
     "ws_open",
 ]

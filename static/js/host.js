@@ -37,6 +37,9 @@
     return (Q.session && Q.session.getItem(TOKEN_KEY)) || "";
   }
 
+  // A console reloaded without ?token= still gets the report cookie (the token in a header).
+  if (token()) fetch("/host/report", { headers: { "X-Host-Token": token() }, credentials: "same-origin" });
+
   $("#token-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var value = $("#token-input").value.trim();
@@ -860,7 +863,7 @@
                 "data-testid": "approve-" + p.member,
                 text: t("host.aud.approve"),
                 onclick: function () {
-                  send("approve_nickname", { member: p.member, approve: true });
+                  send("approve_nickname", { member: p.member, approve: true, name: p.requested });
                 },
               }),
               el("button", {
@@ -875,6 +878,28 @@
             ]);
           })
         : [el("li", { class: "h-muted", text: t("host.aud.no_approvals") })],
+    );
+
+    // Addresses with more phones than a draw counts: the host may leave them out of draws.
+    var clusters = a.clusters || [];
+    Q.fill(
+      $("#ha-clusters"),
+      clusters.length
+        ? clusters.map(function (c) {
+            return el("li", { "data-address": c.address }, [
+              el("span", { text: t("host.aud.cluster", { address: c.address, phones: c.phones }) }),
+              el("button", {
+                type: "button",
+                class: "h-btn h-btn-small" + (c.excluded ? "" : " is-danger"),
+                "data-testid": "exclude-" + c.address,
+                text: t(c.excluded ? "host.aud.include" : "host.aud.exclude"),
+                onclick: function () {
+                  send("exclude_address", { address: c.address, exclude: !c.excluded });
+                },
+              }),
+            ]);
+          })
+        : [el("li", { class: "h-muted", text: t("host.aud.no_clusters") })],
     );
 
     var stageSelect = $("#ha-stage");

@@ -115,15 +115,27 @@ def test_changed_nickname_shows_on_the_wall_only_after_approval() -> None:
     assert book.name("p1") == generated  # the LED
     assert book.own_name("p1") == "反诈小能手"  # the phone itself
     assert book.pending() == [("p1", "反诈小能手")]
-    assert book.approve("p1") == "反诈小能手"
+    assert book.approve("p1", "反诈小能手") == "反诈小能手"
     assert book.name("p1") == book.name("p1", "en") == "反诈小能手"
     assert book.pending() == []
     book.request("p1", "Second")
     book.reject("p1")
     assert book.name("p1") == book.own_name("p1") == "反诈小能手"
     with pytest.raises(AudienceError) as err:
-        book.approve("p1")
+        book.approve("p1", "Second")
     assert err.value.code == "no_request"
+
+
+def test_an_approval_names_the_text_the_host_saw() -> None:
+    book = Nicknames(random.Random(4))
+    generated = book.name("p1")
+    book.request("p1", "Alice")
+    book.request("p1", "Mallory")  # changed after the host looked
+    with pytest.raises(AudienceError) as err:
+        book.approve("p1", "Alice")
+    assert err.value.code == "name_changed"
+    assert book.name("p1") == generated and book.pending() == [("p1", "Mallory")]
+    assert book.approve("p1", "Mallory") == "Mallory"
 
 
 def test_names_are_unique_case_insensitively_and_freed_when_given_up() -> None:
@@ -134,13 +146,13 @@ def test_names_are_unique_case_insensitively_and_freed_when_given_up() -> None:
     assert err.value.code == "taken"
     with pytest.raises(InvalidName):
         book.request("p2", book.name("p1", "en").lower())  # another phone's generated name
-    book.approve("p1")
+    book.approve("p1", "Alice")
     book.request("p1", "alice")  # a case change of its own name
     book.reject("p1")
     with pytest.raises(InvalidName):
         book.request("p2", "Alice")  # still p1's approved name
     book.request("p1", "Bob")
-    book.approve("p1")
+    book.approve("p1", "Bob")
     assert book.request("p2", "Alice") == "Alice"  # p1 gave it up
 
 
@@ -177,7 +189,7 @@ def test_book_round_trips_and_keeps_names_unique(ops: list[tuple[str, str, str]]
             if op == "request":
                 book.request(phone, name)
             elif op == "approve":
-                book.approve(phone)
+                book.approve(phone, name)
             else:
                 book.reject(phone)
         except AudienceError:

@@ -184,7 +184,9 @@ def test_the_audience_phone_and_the_led(browser: Any, server: LiveServer, shots:
     phone.wait_for_selector("#nick-pending:not([hidden])")
     assert phone.inner_text("#nick-name") == typed and phone.locator("#nick-name b").count() == 0
     pending = host.wait_for(lambda a: a["pending"], "audience_admin")["pending"]
-    assert host.command("approve_nickname", member=pending[0]["member"], approve=True)["ok"]
+    assert host.command("approve_nickname", member=pending[0]["member"], approve=True, name=typed)[
+        "ok"
+    ]
     phone.wait_for_selector("#nick-pending[hidden]", state="attached")
     assert host.command("audience_screen", screen="leaderboard")["ok"]
     wall.showing("leaderboard")

@@ -33,7 +33,7 @@ def test_a_new_nickname_shows_on_the_led_only_after_approval(
     assert live.display.last("audience_screen")["leaderboard"]["rows"][0]["name"] == generated
 
     member = pending[0]["member"]
-    assert live.host.command("approve_nickname", member=member, approve=True)["ok"]
+    assert live.host.command("approve_nickname", member=member, approve=True, name="小明同学")["ok"]
     assert phone.last("audience_you")["notice"] == "name_approved"
     assert phone.last("audience_you")["shown"] == {"zh": "小明同学", "en": "小明同学"}
     board = live.display.last("audience_screen")["leaderboard"]["rows"]
@@ -58,11 +58,11 @@ def test_a_rejected_name_is_gone_and_bad_names_are_refused(
     you = first.last("audience_you")
     assert you["notice"] == "name_rejected" and you["pending"] is None
     assert second.command("nickname", name="alice")["ok"]  # free again
-    ack = live.host.command("approve_nickname", member=member, approve=True)
+    ack = live.host.command("approve_nickname", member=member, approve=True, name="Alice")
     assert ack["error"]["code"] == "not_found"  # nothing is waiting for that phone now
-    assert live.host.command("approve_nickname", member=99999, approve=True)["error"]["code"] == (
-        "not_found"
-    )
+    assert live.host.command("approve_nickname", member=99999, approve=True, name="x")["error"][
+        "code"
+    ] == ("not_found")
 
 
 def play_three_questions(live: Live, crowd: list[TC]) -> None:

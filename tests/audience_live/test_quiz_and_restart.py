@@ -90,7 +90,7 @@ def test_everything_survives_a_restart(
     crowd = phones(connect, 3, "keep")
     assert crowd[0].command("nickname", name="老王")["ok"]
     member = live.host.last("audience_admin")["pending"][0]["member"]
-    live.host.command("approve_nickname", member=member, approve=True)
+    live.host.command("approve_nickname", member=member, approve=True, name="老王")
     assert crowd[1].command("nickname", name="小李")["ok"]  # still waiting at the restart
     show(live, "501")
     for phone in crowd:

@@ -110,6 +110,7 @@ def test_every_audience_command_has_one_public_handler() -> None:
             "audience_screen",
             "prepare_draw",
             "run_draw",
+            "exclude_address",
             "export_draws",
         ]
     )

@@ -54,7 +54,9 @@ def test_a_nickname_reaches_the_wall_only_after_the_host_approves(
     pending = live.host.last("audience_admin")["pending"]
     assert [p["requested"] for p in pending] == [CLEANED]
 
-    approved = live.host.command("approve_nickname", member=pending[0]["member"], approve=True)
+    approved = live.host.command(
+        "approve_nickname", member=pending[0]["member"], approve=True, name=CLEANED
+    )
     assert approved["ok"], approved
     board = live.display.last("audience_screen")["leaderboard"]["rows"]
     assert [row["name"]["zh"] for row in board] == [CLEANED]
