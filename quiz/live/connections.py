@@ -33,6 +33,8 @@ class Client:
     seat: str | None = None
     match_id: int | None = None
     side: str | None = None
+    # A contestant's name (its seat's side), shown on its phone before its match starts.
+    name: str = ""
     # The rooms this process put the socket in. Kept here because the Socket.IO manager only
     # knows the rooms of sockets connected to this process (quiz/live/cluster.py).
     rooms: list[str] = field(default_factory=list)
@@ -84,12 +86,10 @@ class Connections:
         if client.role == "audience":
             return [rooms.room_audience(event_id)]
         assert client.match_id is not None and client.side is not None
-        out = [rooms.room_players(client.match_id), rooms.room_side(client.match_id, client.side)]
-        current = self.matches.current
-        if current is None or current.match_id != client.match_id:
-            # A contestant whose match is not on watches the one that is, as audience.
-            out.append(rooms.room_audience(event_id))
-        return out
+        # A contestant whose match is not on yet (or any more) stays out of the audience room:
+        # its phone shows its own seat waiting for the start (or its own match's end), never
+        # another match's result (Broadcaster.send_to).
+        return [rooms.room_players(client.match_id), rooms.room_side(client.match_id, client.side)]
 
     def join(self, client: Client) -> None:
         """Put the socket in exactly the rooms it belongs to now (works for sockets on other

@@ -405,6 +405,8 @@
         id: q.id,
         code: q.code || "",
         kind: q.kind || (q.options && q.options.length ? "choice" : "open"),
+        // A multiple-choice question: its key is a set of letters, picked then submitted.
+        multiple: q.multiple === true || q.kind === "multiple",
         category: q.category || "",
         difficulty: q.difficulty,
         prompt: pick(q.prompt),

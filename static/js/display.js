@@ -145,7 +145,9 @@
     var meta = [];
     if (q.category) meta.push(Q.categoryName(q.category));
     if (q.difficulty) meta.push(t("display.difficulty", { n: q.difficulty }));
-    setText($("#q-meta"), meta.join(" · "));
+    var metaParts = [Q.el("span", { class: "q-meta-text", text: meta.join(" · ") })];
+    if (q.multiple) metaParts.push(Q.el("span", { class: "kind-badge", text: t("display.multiple") }));
+    Q.fill($("#q-meta"), metaParts);
 
     // The answer is shown only once judged; before that a stale one is never rendered.
     var answer = judged && q.answer ? q.answer : [];
