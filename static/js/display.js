@@ -623,6 +623,13 @@
   var AUD_ROLL_STEP_MS = 70;
   var audTimer = null;
 
+  /* A match question's audience result once the wall has moved on to another question:
+   * never shown over it (the server also returns the screen to the match then). */
+  function staleResult(r) {
+    var q = current && current.question;
+    return r.match_id != null && !!q && current.matchId === r.match_id && q.id !== r.question.id;
+  }
+
   function audView() {
     var sc = aud.screen;
     var r = aud.round;
@@ -632,7 +639,7 @@
       if (r && r.match_id == null && r.status === "closed" && r.result) return "result";
       return "question";
     }
-    if (sc.screen === "result") return r && r.result ? "result" : null;
+    if (sc.screen === "result") return r && r.result && !staleResult(r) ? "result" : null;
     if (sc.screen === "leaderboard") return "leaderboard";
     if (sc.screen === "draw") return sc.draw ? "draw" : null;
     return null;

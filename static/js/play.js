@@ -229,7 +229,7 @@
     }
     if (aud.sending) return { text: "…", tone: "" };
     if (mine) return { text: late ? t("play.aud.time_up") : t("play.aud.waiting_result"), tone: "ok" };
-    if (late) return { text: t("play.aud.time_up"), tone: "" };
+    if (late) return { text: "", tone: "" }; // the status line above says the time is up
     if (r && r.multiple) return { text: t("play.aud.multiple_hint"), tone: "" };
     return { text: "", tone: "" };
   }
@@ -505,6 +505,8 @@
         : { text: t("play.match_over"), tone: "muted" };
     }
     if (m.phase === "result") return { text: t("play.audience_result"), tone: "" };
+    // An open question is the contestants' alone (the line below it says so too).
+    if (m.question && !m.question.options.length) return { text: t("play.aud.watch"), tone: "muted" };
     if (m.question) return { text: t("play.audience_guess"), tone: "" };
     return { text: t("play.waiting_match"), tone: "muted" };
   }
