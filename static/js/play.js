@@ -91,6 +91,13 @@
     return m.question && m.matchId === r.match_id && m.question.id === r.question.id ? r : null;
   }
 
+  /* A match question's round that was published, then taken back by the host's undo: the
+   * match is playing the question again, so its verdict and key are not shown until the
+   * match concludes it again (the audience's answers were counted once and stay). */
+  function heldBack(r, m) {
+    return !!r && r.match_id != null && r.status === "closed" && m.phase !== "result" && m.phase !== "finished";
+  }
+
   function mineFor(r) {
     if (aud.sent[r.round]) return aud.sent[r.round];
     var a = aud.you && aud.you.answer;
@@ -188,12 +195,13 @@
         })
       : stateQ.options;
     setText($("#prompt"), prompt);
+    var held = heldBack(r, m);
     var closed = r ? r.status === "closed" : m.phase === "result" || m.phase === "finished";
     var mine = r ? mineFor(r) : aud.sent["?" + stateQ.id] || null;
     var late = r ? timeIsUp(r) : false;
     var canPick =
       !closed && !late && !aud.sending && options.length > 0 && (!mine || (r && r.allow_change));
-    var key = r && r.result ? r.result.key : closed && stateQ && stateQ.answer ? stateQ.answer : [];
+    var key = held ? [] : r && r.result ? r.result.key : closed && stateQ && stateQ.answer ? stateQ.answer : [];
     var picks = r && r.multiple && aud.picksFor === r.round ? aud.picks : [];
     renderOptions(options, {
       selected: picks.length ? picks : mine || [],
@@ -204,12 +212,14 @@
         pickAudience(r, stateQ, letter);
       },
     });
-    var verdict = audienceVerdict(r, mine, closed, late, options.length);
+    var verdict = held
+      ? { text: mine ? t("play.aud.waiting_result") : "", tone: "" }
+      : audienceVerdict(r, mine, closed, late, options.length);
     var vbox = $("#verdict");
     setText(vbox, verdict.text);
     vbox.hidden = !verdict.text;
     vbox.className = "p-verdict" + (verdict.tone ? " is-" + verdict.tone : "");
-    var explanation = r && r.result ? Q.pick(r.result.explanation) : closed && stateQ ? stateQ.explanation : "";
+    var explanation = held ? "" : r && r.result ? Q.pick(r.result.explanation) : closed && stateQ ? stateQ.explanation : "";
     var explain = $("#explain");
     setText(explain, explanation ? t("display.explanation") + "：" + explanation : "");
     explain.hidden = !explanation;
@@ -237,6 +247,7 @@
   function audienceStatus(m) {
     var r = audienceRound(m);
     if (!r) return audienceLine(m);
+    if (heldBack(r, m)) return mineFor(r) ? { text: t("play.submitted"), tone: "ok" } : audienceLine(m);
     if (r.status === "closed") {
       var o = aud.you && aud.you.outcome && aud.you.outcome.round === r.round ? aud.you.outcome : null;
       if (!o) return { text: t("play.audience_result"), tone: "" };
