@@ -482,15 +482,16 @@
       case "early_buzz":
         return { text: t("moment.early", { side: Q.sideName(side) }), icon: "⚠", shake: side };
       case "answer_judged":
-        return moment.correct
-          ? { text: t("moment.correct"), icon: "✓", tone: "" }
-          : { text: t("moment.wrong"), icon: "✗", tone: "" };
+        if (moment.correct) return { text: t("moment.correct"), icon: "✓", tone: "" };
+        // A wrong answer that hands the question over (补答): a short band low on the wall,
+        // so the other side can read the question at once.
+        return { text: t("moment.wrong"), icon: "✗", tone: "", compact: m.phase !== "result" && m.phase !== "finished" };
       case "game_won":
         return {
           // A game that brings a side to match point says so: match_point ranks below it.
           text:
             t("moment.game_won", { side: Q.sideName(side), n: moment.game || m.gameNo || "" }) +
-            (m.matchPoint.length && m.phase !== "finished" ? " · " + t("moment.match_point") : ""),
+            (m.matchPoint.length && m.phase !== "finished" ? "\u00a0· " + t("moment.match_point") : ""),
           tone: side,
           flash: side,
         };
@@ -513,6 +514,8 @@
   }
 
   var momentTimer = null;
+  var MOMENT_MS = 1400;
+  var MOMENT_COMPACT_MS = 800; // over the question being handed over: read it at once
 
   function playMoment(m) {
     var moment = m.moment;
@@ -530,16 +533,20 @@
     if (view.shake) Q.flash($("#panel-" + view.shake), "shake");
     if (!view.text) return;
     var box = $("#moment");
-    box.className = "moment" + (view.tone ? " tone-" + view.tone : "") + (view.icon ? "" : " no-icon");
+    box.className =
+      "moment" + (view.tone ? " tone-" + view.tone : "") + (view.icon ? "" : " no-icon") + (view.compact ? " is-compact" : "");
     setText($("#moment-icon"), view.icon || "");
     setText($("#moment-text"), view.text);
     box.hidden = false;
     Q.fitAll(box);
     Q.flash(box, "is-shown");
     if (momentTimer) window.clearTimeout(momentTimer);
-    momentTimer = window.setTimeout(function () {
-      box.hidden = true;
-    }, 1400);
+    momentTimer = window.setTimeout(
+      function () {
+        box.hidden = true;
+      },
+      view.compact ? MOMENT_COMPACT_MS : MOMENT_MS,
+    );
   }
 
   /* ------------------------------------------------------------------ countdown */
