@@ -5,35 +5,20 @@ audience timer starts with buzzing (not while the host reads) and "time is up" a
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import LiveServer, connect_peer
-from tests.ui.conftest import PHONE, TIMEOUT_MS, save_shot
+from tests.conftest import LiveServer
+from tests.ui.conftest import PHONE, TIMEOUT_MS, bank_ids, save_shot, seated_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
-def _first_of(server: LiveServer, kind: str) -> str:
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        row = db.execute(
-            "SELECT id FROM question_version WHERE json_extract(content, '$.type') = ? "
-            "ORDER BY id LIMIT 1",
-            (kind,),
-        ).fetchone()
-    return str(row[0])
-
-
 def test_audience_phone_words(browser: Any, ui_server: LiveServer, shots_dir: Path) -> None:
-    host = connect_peer(ui_server.url, "host", token=ui_server.token)
-    people = [host.command("add_contestant", name=n)["contestant_id"] for n in ("周五", "吴六")]
-    made = host.command("create_match", red=people[0], blue=people[1])
-    match_id = made["match_id"]
-    assert host.command("start_match", match_id=match_id)["ok"]
+    host = seated_match(ui_server, ("周五", "吴六")).host
+    ids = bank_ids(ui_server)
     assert host.command("audience_settings", timer_ms=3000)["ok"]
 
     phone = browser.new_context(**PHONE).new_page()
@@ -47,7 +32,7 @@ def test_audience_phone_words(browser: Any, ui_server: LiveServer, shots_dir: Pa
         return str(phone.evaluate("k => Quiz.t(k)", key))
 
     # --- an open question: the audience watches ----------------------------------------------
-    assert host.host_command("show_question", question_id=_first_of(ui_server, "open"))["ok"]
+    assert host.host_command("show_question", question_id=ids["open"][0])["ok"]
     phone.wait_for_function(
         "t => document.querySelector('#verdict').textContent === t", arg=t("play.aud.not_this_one")
     )
@@ -57,7 +42,7 @@ def test_audience_phone_words(browser: Any, ui_server: LiveServer, shots_dir: Pa
     assert host.host_command("void")["ok"]
 
     # --- a choice question: read for longer than the timer, still open to answers ------------
-    assert host.host_command("show_question", question_id=_first_of(ui_server, "single"))["ok"]
+    assert host.host_command("show_question", question_id=ids["single"][0])["ok"]
     phone.wait_for_selector("#options button[data-letter]:not([disabled])")
     phone.wait_for_timeout(3_500)  # the host reads; the audience's 3 s have not started
     assert phone.locator("#options button[data-letter]:not([disabled])").count() >= 2

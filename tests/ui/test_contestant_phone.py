@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LiveServer, Peer, connect_peer
-from tests.ui.conftest import PHONE, TIMEOUT_MS, save_shot
+from tests.conftest import LiveServer
+from tests.ui.conftest import PHONE, TIMEOUT_MS, save_shot, seated_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -30,23 +30,6 @@ def _wait_text(page: Any, selector: str, text: str) -> None:
         arg=[selector, text],
         timeout=TIMEOUT_MS,
     )
-
-
-def _setup(server: LiveServer) -> tuple[Peer, int, dict[str, str]]:
-    host = connect_peer(server.url, "host", token=server.token)
-    ids = [host.command("add_contestant", name=n)["contestant_id"] for n in ("王红", "陈蓝")]
-    made = host.command(
-        "create_match",
-        red=ids[0],
-        blue=ids[1],
-        rules={"pre_countdown_ms": 0},
-        filter={"kinds": ["multiple"]},
-    )
-    assert made["ok"], made
-    match_id = made["match_id"]
-    console = host.wait_for(lambda c: any(s["match_id"] == match_id for s in c["seats"]), "console")
-    codes = {s["side"]: s["code"] for s in console["seats"] if s["match_id"] == match_id}
-    return host, match_id, codes
 
 
 def test_seated_phone_multiple_choice_and_finish(
@@ -69,7 +52,14 @@ def test_seated_phone_multiple_choice_and_finish(
         p.set_default_timeout(TIMEOUT_MS)
         return p
 
-    host, match_id, codes = _setup(ui_server)
+    seated = seated_match(
+        ui_server,
+        ("王红", "陈蓝"),
+        start=False,
+        rules={"pre_countdown_ms": 0},
+        filter={"kinds": ["multiple"]},
+    )
+    host, match_id, codes = seated.host, seated.match_id, seated.codes
     phones = {}
     for side in ("red", "blue"):
         phones[side] = page(f"phone-{side}", browser.new_context(**PHONE))

@@ -7,14 +7,13 @@ audience played.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import LiveServer, Peer, connect_peer
-from tests.ui.conftest import TIMEOUT_MS, save_shot
+from tests.ui.conftest import TIMEOUT_MS, bank_ids, save_shot, seated_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -23,41 +22,26 @@ HOLD_MS = 4_500
 END_HOLD_MS = 8_500
 
 
-def _question_ids(server: LiveServer) -> dict[str, list[str]]:
-    path = server.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        rows = db.execute(
-            "SELECT id, json_extract(content, '$.type') FROM question_version ORDER BY id"
-        ).fetchall()
-    out: dict[str, list[str]] = {}
-    for version, kind in rows:
-        out.setdefault(kind, []).append(str(version))
-    return out
-
-
 def _phase(host: Peer, phase: str) -> dict[str, Any]:
     state: dict[str, Any] = host.wait_latest(lambda s: (s["match"] or {}).get("phase") == phase)
     return state
 
 
-def _audience_layer(led: Any) -> str:
-    return str(led.evaluate("document.body.dataset.audience || ''"))
+def _stays_on_the_match(led: Any, ms: int = HOLD_MS) -> None:
+    """Longer than the wall used to wait: no audience layer over the match."""
+    led.wait_for_timeout(ms)
+    assert led.evaluate("document.body.dataset.audience || ''") == ""
 
 
 def test_the_led_shows_audience_results_only_when_the_host_does(
     browser: Any, ui_server: LiveServer, shots_dir: Path
 ) -> None:
-    ids = _question_ids(ui_server)
+    ids = bank_ids(ui_server)
     single, open_ = ids["single"], ids["open"]
-    host = connect_peer(ui_server.url, "host", token=ui_server.token)
-    people = [host.command("add_contestant", name=n)["contestant_id"] for n in ("赵一", "钱二")]
-    made = host.command("create_match", red=people[0], blue=people[1], rules={"games_to_win": 2})
-    match_id = made["match_id"]
-    console = host.wait_for(lambda c: any(s["match_id"] == match_id for s in c["seats"]), "console")
-    codes = {s["side"]: s["code"] for s in console["seats"] if s["match_id"] == match_id}
+    seated = seated_match(ui_server, ("赵一", "钱二"), rules={"games_to_win": 2})
+    host, match_id, codes = seated.host, seated.match_id, seated.codes
     red = connect_peer(ui_server.url, "player", seat=codes["red"])
     connect_peer(ui_server.url, "player", seat=codes["blue"])
-    assert host.command("start_match", match_id=match_id)["ok"]
     crowd = [connect_peer(ui_server.url, "player") for _ in range(3)]
 
     errors: list[str] = []
@@ -85,8 +69,7 @@ def test_the_led_shows_audience_results_only_when_the_host_does(
     red_answers_right()
     _phase(host, "result")
     led.wait_for_function("() => document.body.dataset.phase === 'result'")
-    led.wait_for_timeout(HOLD_MS)
-    assert _audience_layer(led) == ""
+    _stays_on_the_match(led)
     assert led.locator(".opt.is-answer").count() == 1
     # ...until the host shows the audience's result.
     assert host.command("audience_screen", screen="result")["ok"]
@@ -100,16 +83,14 @@ def test_the_led_shows_audience_results_only_when_the_host_does(
     led.wait_for_function("() => (document.body.dataset.audience || '') === ''")
     assert host.host_command("void")["ok"]
     _phase(host, "result")
-    led.wait_for_timeout(HOLD_MS)
-    assert _audience_layer(led) == ""
+    _stays_on_the_match(led)
 
     # --- an open question (the audience does not play it): never an earlier result -------
     assert host.host_command("show_question", question_id=open_[0])["ok"]
     _phase(host, "question")
     assert host.host_command("void")["ok"]
     _phase(host, "result")
-    led.wait_for_timeout(HOLD_MS)
-    assert _audience_layer(led) == ""
+    _stays_on_the_match(led)
     assert crowd[0].last("audience_round")["question"]["id"] == single[1]
 
     # --- the match-winning question: 红方获胜 stays ---------------------------------------
@@ -117,8 +98,7 @@ def test_the_led_shows_audience_results_only_when_the_host_does(
     red_answers_right()
     _phase(host, "finished")
     led.wait_for_function("() => document.body.dataset.phase === 'finished'")
-    led.wait_for_timeout(END_HOLD_MS)
-    assert _audience_layer(led) == ""
+    _stays_on_the_match(led, END_HOLD_MS)
     assert led.locator(".panel.is-winner").count() == 1
     save_shot(led, shots_dir, "display-match-won-stays-1920x1080")
     assert errors == []

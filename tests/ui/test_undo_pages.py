@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LiveServer, connect_peer
-from tests.ui.conftest import PHONE, TIMEOUT_MS, save_shot
+from tests.ui.conftest import PHONE, TIMEOUT_MS, save_shot, seated_match
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -23,15 +23,10 @@ RAW_MS = re.compile(r"\d{10,}")
 def test_undo_after_a_phone_answer_re_renders_every_page(
     browser: Any, ui_server: LiveServer, shots_dir: Path
 ) -> None:
-    host = connect_peer(ui_server.url, "host", token=ui_server.token)
-    people = [host.command("add_contestant", name=n)["contestant_id"] for n in ("孙三", "李四")]
-    made = host.command("create_match", red=people[0], blue=people[1], filter={"kinds": ["single"]})
-    match_id = made["match_id"]
-    console = host.wait_for(lambda c: any(s["match_id"] == match_id for s in c["seats"]), "console")
-    codes = {s["side"]: s["code"] for s in console["seats"] if s["match_id"] == match_id}
+    seated = seated_match(ui_server, ("孙三", "李四"), filter={"kinds": ["single"]})
+    host, codes = seated.host, seated.codes
     red = connect_peer(ui_server.url, "player", seat=codes["red"])
     connect_peer(ui_server.url, "player", seat=codes["blue"])
-    assert host.command("start_match", match_id=match_id)["ok"]
 
     errors: list[str] = []
 
