@@ -142,7 +142,7 @@ class Broadcaster:
             payload = self.full_state(None)
         elif client.role == "display":
             payload = state_for(self.full_state(None), "display", None)
-        elif client.role == "player":
+        elif client.role == "player" and client.match_id not in self.matches.aborted:
             own = self.matches.services.get(client.match_id or -1)
             you = {"side": client.side, "seat": client.seat, "match_id": client.match_id}
             if own is not None and (own is current or own.status == "finished"):

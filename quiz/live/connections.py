@@ -86,10 +86,14 @@ class Connections:
         if client.role == "audience":
             return [rooms.room_audience(event_id)]
         assert client.match_id is not None and client.side is not None
+        out = [rooms.room_players(client.match_id), rooms.room_side(client.match_id, client.side)]
         # A contestant whose match is not on yet (or any more) stays out of the audience room:
         # its phone shows its own seat waiting for the start (or its own match's end), never
-        # another match's result (Broadcaster.send_to).
-        return [rooms.room_players(client.match_id), rooms.room_side(client.match_id, client.side)]
+        # another match's result (Broadcaster.send_to). One whose match was aborted watches
+        # the match that is on, as audience.
+        if client.match_id in self.matches.aborted:
+            out.append(rooms.room_audience(event_id))
+        return out
 
     def join(self, client: Client) -> None:
         """Put the socket in exactly the rooms it belongs to now (works for sockets on other
