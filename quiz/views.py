@@ -28,12 +28,16 @@ from flask import (
 )
 
 from quiz import __version__, i18n
+from quiz.i18n import normalize
 from quiz.live.hub import LiveHub
 from quiz.live.protocol import VERSION
 from quiz.models.live import SEAT_CODE_RE
 from quiz.report.web import grant_report_access, host_here, token_valid
 
 bp = Blueprint("pages", __name__)
+#: The LED's own language (``/display?lang=``), remembered per display for a year.
+DISPLAY_LANG_COOKIE = "quiz_display_lang"
+DISPLAY_LANG_MAX_AGE_S = 365 * 24 * 3600
 #: Distinct QR codes kept (the join link and every seat of a tournament day, with room to spare).
 QR_CACHE_SIZE = 256
 
@@ -87,8 +91,23 @@ def host() -> Response:
 
 
 @bp.get("/display")
-def display() -> str:
-    return render_template("display.html", **_context())
+def display() -> Response:
+    """The LED page. ``?lang=en`` (or ``zh-CN``) sets its language and is remembered by this
+    display (a cookie), so the wall's language can change at any time, not only with the
+    event's setting, and survives a reload of the plain ``/display`` address."""
+    asked = normalize(request.args.get("lang"))
+    lang = asked or normalize(request.cookies.get(DISPLAY_LANG_COOKIE))
+    extra = {"lang": lang} if lang else {}
+    response = Response(render_template("display.html", **_context(**extra)), mimetype="text/html")
+    if asked:
+        response.set_cookie(
+            DISPLAY_LANG_COOKIE,
+            asked,
+            max_age=DISPLAY_LANG_MAX_AGE_S,
+            samesite="Lax",
+            httponly=True,
+        )
+    return response
 
 
 @bp.get("/play")

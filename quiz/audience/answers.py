@@ -159,6 +159,15 @@ class Tally:
         self.refused: dict[Verdict, int] = {}
         self.result: RoundResult | None = None
 
+    def start_timer(self, duration_ms: int) -> None:
+        """Give an untimed, open question its time: answers are taken up to ``opened_at_ms +
+        duration_ms`` from now on (those already on record stay)."""
+        if type(duration_ms) is not int or duration_ms <= 0:
+            raise AudienceError("bad_time", "duration_ms must be a positive integer")
+        if self.duration_ms is not None or self.result is not None:
+            raise AudienceError("bad_time", "the question is already timed or closed")
+        self.duration_ms = duration_ms
+
     @property
     def deadline_ms(self) -> int | None:
         return None if self.duration_ms is None else self.opened_at_ms + self.duration_ms

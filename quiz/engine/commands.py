@@ -31,6 +31,9 @@ class ShowQuestion(Command):
 
     ``kind`` is ``"choice"`` (auto-judged against ``answer`` letters when answered on the phone)
     or ``"open"`` (judged by the host). ``answer_time_ms`` overrides the rules for this question.
+    ``multiple`` marks a choice question whose key is a set of letters: the phone sends the
+    whole set at once and it is judged as a set. It defaults to False so that logs written
+    before it existed replay unchanged.
     """
 
     question_id: str
@@ -38,6 +41,7 @@ class ShowQuestion(Command):
     answer: tuple[str, ...] = ()
     option_count: int = 0
     answer_time_ms: int | None = None
+    multiple: bool = False
     undoable = True
 
 

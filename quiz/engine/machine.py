@@ -356,10 +356,12 @@ def _check_spec(cmd: C.ShowQuestion) -> QuestionSpec:
             raise _illegal("bad_question", "the answer must be distinct letters of the options")
     elif not all(isinstance(a, str) for a in answer):
         raise _illegal("bad_question", "accepted answers must be strings")
+    if type(cmd.multiple) is not bool or (cmd.multiple and cmd.kind != "choice"):
+        raise _illegal("bad_question", "only a choice question can be multiple")
     limit = cmd.answer_time_ms
     if limit is not None and (type(limit) is not int or not 1_000 <= limit <= 600_000):
         raise _illegal("bad_question", "answer_time_ms must be from 1000 to 600000")
-    return QuestionSpec(cmd.question_id, cmd.kind, answer, cmd.option_count, limit)
+    return QuestionSpec(cmd.question_id, cmd.kind, answer, cmd.option_count, limit, cmd.multiple)
 
 
 def _show(state: MatchState, cmd: C.ShowQuestion, now: int) -> Result:

@@ -82,6 +82,7 @@ def _question(state: MatchState, play: Play) -> dict[str, Any]:
         "id": play.spec.question_id,
         "kind": play.spec.kind,
         "option_count": play.spec.option_count,
+        "multiple": play.spec.multiple,
         "answer": list(play.spec.answer),
         "answer_time_ms": play.spec.answer_time_ms,
         "number": play.number,

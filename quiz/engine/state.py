@@ -48,6 +48,8 @@ class QuestionSpec:
     answer: tuple[str, ...]
     option_count: int
     answer_time_ms: int | None
+    #: A multiple-choice question (see :class:`quiz.engine.commands.ShowQuestion`).
+    multiple: bool = False
 
 
 @dataclass(frozen=True, slots=True)

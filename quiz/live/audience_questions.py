@@ -2,6 +2,12 @@
 (or the host puts the next question of an audience-only quiz), answered, closed and published
 in two halves, or cancelled by an undo; and its rebuild after a restart.
 
+A match question's audience timer starts when the host opens buzzing (after the
+pre-countdown), not when the question is shown: the host's reading never eats into it, so it
+cannot run out before buzzing has finished (docs/audience.md, "The audience timer"). A match
+question's result reaches the LED's screen only when the host shows it: the wall never leaves
+a match's verdict or its winner by itself (an audience-only question's result does follow).
+
 The answer key leaves the server only at publication, which goes in two halves: the LED and
 the host before the match's new state fans out to the phones (the wall must have the result
 within a second, and behind thousands of phones' writes it would not), the phones after it.
@@ -39,10 +45,6 @@ COUNT_EVERY_MS = 100  # live counts: at most ten a second
 IDLE_MS = 1_000
 ACK_TIMEOUT_S = 10.0
 FASTEST = 10
-#: A match's own verdict and explanation stay on the LED this long before the audience result;
-#: the winner of a match that just ended, longer.
-RESULT_HOLD_MS = 4_000
-MATCH_END_HOLD_MS = 8_000
 REFUSALS = {
     Verdict.DUPLICATE: "this phone has already answered this question",
     Verdict.LATE: "the audience answer time is over",
@@ -140,6 +142,10 @@ class QuestionFlow:
         service = self._current_match()
         if service is None or not same_question(service, live) or concluded(service):
             self.publish(live, self.clock())
+        elif live.tally.duration_ms is None:
+            # Stopped before buzzing opened: its timer is still to start, as now set.
+            live.timer_ms = self.audience.settings.timer_ms
+            self.start_timer(service, live)
 
     # --- the match drives match questions ----------------------------------------------------
 
@@ -157,10 +163,16 @@ class QuestionFlow:
                 self.publish(live, self.clock())
                 return
             else:
+                self.start_timer(service, live)
                 return
         play = service.engine.state.play
         if play is None or concluded(service):
             return
+        if audience.screen == "result" and not (
+            audience.last is not None and same_question(service, audience.last)
+        ):
+            # A new question on the wall: an earlier audience result never stays over it.
+            self.outbox.set_screen("match")
         if audience.last is not None and same_question(service, audience.last):
             return  # an undo back into a question already published: counted once
         question = questions.get(play.spec.question_id)
@@ -170,9 +182,27 @@ class QuestionFlow:
             self.publish(audience.current, self.clock())
         if audience.quiz is not None:
             self.end_quiz()
-        timer = audience.settings.timer_ms
-        self.open(f"match-{service.match_id}", service.match_id, question, play.shown_at, timer)
+        live = self.open(
+            f"match-{service.match_id}", service.match_id, question, play.shown_at, None
+        )
+        if live is not None:
+            live.timer_ms = audience.settings.timer_ms
+            self.start_timer(service, live)
         self.outbox.set_screen("match")
+
+    def start_timer(self, service: MatchService, live: LiveQuestion) -> None:
+        """Start a match question's audience timer once the host has opened buzzing: it runs
+        ``timer_ms`` from the opening (the question was open to answers since it was shown)."""
+        play = service.engine.state.play
+        if live.timer_ms is None or live.tally.duration_ms is not None or play is None:
+            return
+        if play.opens_at is None:
+            return  # still being read
+        duration = max(play.opens_at - live.tally.opened_at_ms, 0) + live.timer_ms
+        live.tally.start_timer(duration)
+        self.store.set_duration(live.row_id, duration)
+        self.outbox.everywhere(EVENT_ROUND, question_view(live))
+        self._poke()  # the ticker must see the new deadline
 
     def end_quiz(self) -> None:
         """End the audience-only quiz; its open question is published first."""
@@ -255,15 +285,9 @@ class QuestionFlow:
             audience.current = None
         audience.last = live
         self.outbox.to_rooms(EVENT_ROUND, question_view(live), WALL)
-        self.outbox.set_screen("result", self._hold(live))
-        self.outbox.to_rooms(EVENT_COUNT, count_view(audience, self.clock()), WALL)
-
-    def _hold(self, live: LiveQuestion) -> int:
         if live.match_id is None:
-            return 0
-        service = self._current_match()
-        ended = service is not None and service.engine.phase is Phase.FINISHED
-        return MATCH_END_HOLD_MS if ended else RESULT_HOLD_MS
+            self.outbox.set_screen("result")
+        self.outbox.to_rooms(EVENT_COUNT, count_view(audience, self.clock()), WALL)
 
     def publish_to_phones(self, live: LiveQuestion) -> None:
         """The rest of publishing: every answer's verdict stored, the result to the audience

@@ -87,6 +87,8 @@ class LiveQuestion:
     expired: bool = False  # the timer ran out and the phones were told
     summary: dict[str, Any] | None = None  # the published result
     phones_told: bool = True  # published to the phones too (False between the two halves)
+    # A match question's audience timer, started when buzzing opens (QuestionFlow.start_timer).
+    timer_ms: int | None = None
 
     @property
     def name(self) -> str:

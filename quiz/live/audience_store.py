@@ -383,6 +383,13 @@ class AudienceStore:
             session.flush()
             return row.id
 
+    def set_duration(self, round_row: int, duration_ms: int) -> None:
+        """A match question's timer, started when buzzing opened (kept for a restart)."""
+        with self.sessions.begin() as session:
+            row = session.get(AudienceQuestion, round_row)
+            if row is not None:
+                row.duration_ms = duration_ms
+
     def close_round(self, round_row: int, closed_at_ms: int, summary: dict[str, Any]) -> None:
         """Mark the round closed with the LED's figures: from here on it is counted (a restart
         re-closes it from its answers at ``closed_at_ms``, so the result is the same)."""

@@ -20,6 +20,7 @@ from quiz.live.protocol import VERSION
 from quiz.live.questions import QuestionSource
 from quiz.live.redact import redact
 from quiz.live.rooms import NAMESPACE
+from quiz.live.service import MatchService
 
 AUDIENCE_YOU = {"side": None, "seat": None, "match_id": None}
 
@@ -48,8 +49,11 @@ class Broadcaster:
         self.tournament = tournament
         self._audience_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
-    def full_state(self, moment: dict[str, Any] | None = None) -> dict[str, Any]:
-        service = self.matches.current
+    def full_state(
+        self, moment: dict[str, Any] | None = None, service: MatchService | None = None
+    ) -> dict[str, Any]:
+        """The host's state of ``service`` (by default the match on the display)."""
+        service = service or self.matches.current
         return {
             "v": VERSION,
             "seq": service.seq if service else 0,
@@ -119,6 +123,18 @@ class Broadcaster:
             cached = self._audience_cache = (key, state)
         return {**cached[1], "now": self.clock()}
 
+    def _seated_state(self, client: Client) -> dict[str, Any]:
+        """The state of a contestant phone whose match is not the one on: no match (not the
+        previous match's result), its side and name, ``waiting`` for the start."""
+        you = {
+            "side": client.side,
+            "seat": client.seat,
+            "match_id": client.match_id,
+            "name": client.name,
+            "waiting": True,
+        }
+        return {**self._audience_state(), "role": "player", "seq": 0, "match": None, "you": you}
+
     def send_to(self, client: Client) -> None:
         """The current state to one socket (just connected)."""
         current = self.matches.current
@@ -126,10 +142,15 @@ class Broadcaster:
             payload = self.full_state(None)
         elif client.role == "display":
             payload = state_for(self.full_state(None), "display", None)
-        elif client.role == "player" and current and current.match_id == client.match_id:
+        elif client.role == "player" and client.match_id not in self.matches.aborted:
+            own = self.matches.services.get(client.match_id or -1)
             you = {"side": client.side, "seat": client.seat, "match_id": client.match_id}
-            payload = state_for(self.full_state(None), "player", you)
-        else:  # the audience, and a contestant whose match is not on
+            if own is not None and (own is current or own.status == "finished"):
+                # Its match on the display, or its own finished match (not the next one).
+                payload = state_for(self.full_state(None, own), "player", you)
+            else:
+                payload = self._seated_state(client)
+        else:
             payload = self._audience_state()
         if client.role in ("host", "display"):
             payload["tournament"] = self.tournament()

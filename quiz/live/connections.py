@@ -35,6 +35,8 @@ class Client:
     side: str | None = None
     # Where it connected from, as quiz/live/addresses.py keeps it ("" for an exempt address).
     address: str = ""
+    # A contestant's name (its seat's side), shown on its phone before its match starts.
+    name: str = ""
     # The rooms this process put the socket in. Kept here because the Socket.IO manager only
     # knows the rooms of sockets connected to this process (quiz/live/cluster.py).
     rooms: list[str] = field(default_factory=list)
@@ -87,9 +89,11 @@ class Connections:
             return [rooms.room_audience(event_id)]
         assert client.match_id is not None and client.side is not None
         out = [rooms.room_players(client.match_id), rooms.room_side(client.match_id, client.side)]
-        current = self.matches.current
-        if current is None or current.match_id != client.match_id:
-            # A contestant whose match is not on watches the one that is, as audience.
+        # A contestant whose match is not on yet (or any more) stays out of the audience room:
+        # its phone shows its own seat waiting for the start (or its own match's end), never
+        # another match's result (Broadcaster.send_to). One whose match was aborted watches
+        # the match that is on, as audience.
+        if client.match_id in self.matches.aborted:
             out.append(rooms.room_audience(event_id))
         return out
 

@@ -71,6 +71,9 @@ class MatchRegistry:
         self.current: MatchService | None = None
         # Seat codes change only through a reissue (forget_seats); broadcasts read this cache.
         self._seats: dict[int, dict[str, str]] = {}
+        # Matches aborted in this run: their phones watch the match on, as audience (a seat of
+        # an aborted match is refused at the next connect anyway).
+        self.aborted: set[int] = set()
 
     # --- start-up and switches ---------------------------------------------------------------
 
@@ -121,6 +124,7 @@ class MatchRegistry:
 
     def drop(self, match_id: int) -> None:
         """An aborted match leaves memory (and the display, if it was on it)."""
+        self.aborted.add(match_id)
         self.services.pop(match_id, None)
         if self.current is not None and self.current.match_id == match_id:
             self.current = None

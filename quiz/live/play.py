@@ -85,7 +85,12 @@ class Play:
                     "stale", f"based on seq {seq} but the match is at seq {service.seq}"
                 )
             events = self.apply(service, make(service), call.received_ms, None)
-            return {"ok": True, "seq": service.seq, **outcome(events)}
+            ack: dict[str, Any] = {"ok": True, "seq": service.seq, **outcome(events)}
+            # What an undo took back, for the console to say (docs/protocol.md, `undo`).
+            undone = next((e for e in events if e["type"] == "undone"), None)
+            if undone is not None:
+                ack["undone"] = {"command": undone["command"], "remaining": undone["remaining"]}
+            return ack
 
     # --- the contestants -------------------------------------------------------------------
 

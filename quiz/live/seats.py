@@ -132,6 +132,7 @@ class SeatDoor:
                 seat=code,
                 match_id=seat.match_id,
                 side=seat.side,
+                name=(seat.match.red if seat.side == "red" else seat.match.blue).name,
             )
         return client, refusal, asked
 

@@ -66,7 +66,15 @@ MOMENT_RANK = (
 )
 _RANK = {name: i for i, name in enumerate(MOMENT_RANK)}
 #: Engine fields of the question in play that describe play, not the question itself.
-_QUESTION_SPEC_KEYS = ("id", "kind", "option_count", "answer", "answer_time_ms", "number")
+_QUESTION_SPEC_KEYS = (
+    "id",
+    "kind",
+    "option_count",
+    "multiple",
+    "answer",
+    "answer_time_ms",
+    "number",
+)
 #: Events that leave the match as it was (a buzz or choice that does not count). A host
 #: command based on a state older only by these is not stale: a phone hammering its button
 #: must not make every host click bounce.
@@ -260,6 +268,7 @@ class MatchService:
             answer=found.answer,
             option_count=len(found.options),
             answer_time_ms=found.answer_time_ms,
+            multiple=found.kind == "multiple",
         )
         return command, found
 

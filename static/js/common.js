@@ -29,8 +29,10 @@
   var lang = body.getAttribute("data-lang") || "zh-CN";
 
   /* t("key", {name: value}): the catalog text with {placeholders} filled. A missing key
-   * shows the key itself, which a test catches, instead of a blank on the LED wall. */
+   * shows the key itself, which a test catches, instead of a blank on the LED wall. With
+   * {n: 1} a "key.one" entry, if the catalog has one, is the singular ("1 pt", not "1 pts"). */
   function t(key, params) {
+    if (params && params.n === 1 && Object.prototype.hasOwnProperty.call(catalog, key + ".one")) key += ".one";
     var text = Object.prototype.hasOwnProperty.call(catalog, key) ? catalog[key] : key;
     if (!params) return text;
     return text.replace(/\{(\w+)\}/g, function (whole, name) {
@@ -405,6 +407,8 @@
         id: q.id,
         code: q.code || "",
         kind: q.kind || (q.options && q.options.length ? "choice" : "open"),
+        // A multiple-choice question: its key is a set of letters, picked then submitted.
+        multiple: q.multiple === true || q.kind === "multiple",
         category: q.category || "",
         difficulty: q.difficulty,
         prompt: pick(q.prompt),

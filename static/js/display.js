@@ -145,7 +145,9 @@
     var meta = [];
     if (q.category) meta.push(Q.categoryName(q.category));
     if (q.difficulty) meta.push(t("display.difficulty", { n: q.difficulty }));
-    setText($("#q-meta"), meta.join(" · "));
+    var metaParts = [Q.el("span", { class: "q-meta-text", text: meta.join(" · ") })];
+    if (q.multiple) metaParts.push(Q.el("span", { class: "kind-badge", text: t("display.multiple") }));
+    Q.fill($("#q-meta"), metaParts);
 
     // The answer is shown only once judged; before that a stale one is never rendered.
     var answer = judged && q.answer ? q.answer : [];
@@ -480,15 +482,16 @@
       case "early_buzz":
         return { text: t("moment.early", { side: Q.sideName(side) }), icon: "⚠", shake: side };
       case "answer_judged":
-        return moment.correct
-          ? { text: t("moment.correct"), icon: "✓", tone: "" }
-          : { text: t("moment.wrong"), icon: "✗", tone: "" };
+        if (moment.correct) return { text: t("moment.correct"), icon: "✓", tone: "" };
+        // A wrong answer that hands the question over (补答): a short band low on the wall,
+        // so the other side can read the question at once.
+        return { text: t("moment.wrong"), icon: "✗", tone: "", compact: m.phase !== "result" && m.phase !== "finished" };
       case "game_won":
         return {
           // A game that brings a side to match point says so: match_point ranks below it.
           text:
             t("moment.game_won", { side: Q.sideName(side), n: moment.game || m.gameNo || "" }) +
-            (m.matchPoint.length && m.phase !== "finished" ? " · " + t("moment.match_point") : ""),
+            (m.matchPoint.length && m.phase !== "finished" ? "\u00a0· " + t("moment.match_point") : ""),
           tone: side,
           flash: side,
         };
@@ -511,6 +514,8 @@
   }
 
   var momentTimer = null;
+  var MOMENT_MS = 1400;
+  var MOMENT_COMPACT_MS = 800; // over the question being handed over: read it at once
 
   function playMoment(m) {
     var moment = m.moment;
@@ -528,16 +533,20 @@
     if (view.shake) Q.flash($("#panel-" + view.shake), "shake");
     if (!view.text) return;
     var box = $("#moment");
-    box.className = "moment" + (view.tone ? " tone-" + view.tone : "") + (view.icon ? "" : " no-icon");
+    box.className =
+      "moment" + (view.tone ? " tone-" + view.tone : "") + (view.icon ? "" : " no-icon") + (view.compact ? " is-compact" : "");
     setText($("#moment-icon"), view.icon || "");
     setText($("#moment-text"), view.text);
     box.hidden = false;
     Q.fitAll(box);
     Q.flash(box, "is-shown");
     if (momentTimer) window.clearTimeout(momentTimer);
-    momentTimer = window.setTimeout(function () {
-      box.hidden = true;
-    }, 1400);
+    momentTimer = window.setTimeout(
+      function () {
+        box.hidden = true;
+      },
+      view.compact ? MOMENT_COMPACT_MS : MOMENT_MS,
+    );
   }
 
   /* ------------------------------------------------------------------ countdown */
@@ -621,6 +630,13 @@
   var AUD_ROLL_STEP_MS = 70;
   var audTimer = null;
 
+  /* A match question's audience result once the wall has moved on to another question:
+   * never shown over it (the server also returns the screen to the match then). */
+  function staleResult(r) {
+    var q = current && current.question;
+    return r.match_id != null && !!q && current.matchId === r.match_id && q.id !== r.question.id;
+  }
+
   function audView() {
     var sc = aud.screen;
     var r = aud.round;
@@ -630,7 +646,7 @@
       if (r && r.match_id == null && r.status === "closed" && r.result) return "result";
       return "question";
     }
-    if (sc.screen === "result") return r && r.result ? "result" : null;
+    if (sc.screen === "result") return r && r.result && !staleResult(r) ? "result" : null;
     if (sc.screen === "leaderboard") return "leaderboard";
     if (sc.screen === "draw") return sc.draw ? "draw" : null;
     return null;

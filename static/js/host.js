@@ -435,17 +435,25 @@
     var rule = "";
     if (fair) rule = t(fair.rule === "compensated" ? "host.receipt.rule_compensated" : "host.receipt.rule_arrival");
     setText($("#h-fair-rule"), rule);
-    var list = fair && q ? fair.receipts.filter(function (r) { return r.question_id === q.id; }) : [];
-    function rel(ms) {
-      if (opensAt == null) return String(ms);
-      return (ms >= opensAt ? "+" : "") + Math.round(ms - opensAt) + " ms";
+    // A receipt of an opening that an undo took back (the question is being read again) is
+    // not shown: it belongs to a state that no longer exists.
+    var list = fair && q
+      ? fair.receipts.filter(function (r) {
+          return r.question_id === q.id && !(r.opens_at != null && opensAt == null);
+        })
+      : [];
+    // Times relative to the opening the buzz was judged against (never raw server ms).
+    function rel(ms, opening) {
+      if (typeof ms !== "number" || opening == null) return "–";
+      return (ms >= opening ? "+" : "") + Math.round(ms - opening) + " ms";
     }
     var rows = list.map(function (r) {
+      var opening = r.opens_at != null ? r.opens_at : opensAt;
       var parts = [
         "#" + r.number + " " + Q.sideName(r.side) + " · " + t(RECEIPT_OUTCOME[r.outcome] || "host.receipt.pending"),
         t("host.receipt.times", {
-          press: rel(r.press_server_ms),
-          arrival: rel(r.arrival_ms),
+          press: rel(r.press_server_ms, opening),
+          arrival: rel(r.arrival_ms, opening),
           rtt: r.rtt_ms == null ? "–" : Math.round(r.rtt_ms),
           unc: r.uncertainty_ms,
         }),

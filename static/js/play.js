@@ -91,6 +91,13 @@
     return m.question && m.matchId === r.match_id && m.question.id === r.question.id ? r : null;
   }
 
+  /* A match question's round that was published, then taken back by the host's undo: the
+   * match is playing the question again, so its verdict and key are not shown until the
+   * match concludes it again (the audience's answers were counted once and stay). */
+  function heldBack(r, m) {
+    return !!r && r.match_id != null && r.status === "closed" && m.phase !== "result" && m.phase !== "finished";
+  }
+
   function mineFor(r) {
     if (aud.sent[r.round]) return aud.sent[r.round];
     var a = aud.you && aud.you.answer;
@@ -143,6 +150,35 @@
     aud.picksFor = r ? r.round : q.id;
   }
 
+  /* The options of a question, for a contestant answering and for the audience alike: one
+   * button per letter (`data-letter`). A multiple-choice question's buttons toggle
+   * (`aria-pressed`) and the picks go out with the submit button; a single-choice question
+   * answers on one tap. docs/protocol.md §"Multiple choice". */
+  function renderOptions(options, o) {
+    Q.fill(
+      $("#options"),
+      options.map(function (opt) {
+        var picked = o.selected.indexOf(opt.key) >= 0;
+        var isAnswer = o.answer.indexOf(opt.key) >= 0;
+        var attrs = {
+          type: "button",
+          class: "p-opt" + (picked ? " is-selected" : "") + (isAnswer ? " is-answer" : ""),
+          "data-key": opt.key,
+          "data-letter": opt.key,
+          disabled: !o.canPick,
+          onclick: function () {
+            o.onPick(opt.key);
+          },
+        };
+        if (o.multiple) attrs["aria-pressed"] = picked ? "true" : "false";
+        return Q.el("button", attrs, [Q.el("span", { class: "p-opt-key", text: isAnswer ? "✓" : opt.key }), opt.text]);
+      }),
+    );
+    $("#kind-badge").hidden = !o.multiple;
+    $("#submit-choices").hidden = !(o.canPick && o.multiple);
+    $("#submit-choices").disabled = !o.selected.length;
+  }
+
   function audienceQuestion(m) {
     var box = $("#question");
     var r = audienceRound(m);
@@ -159,43 +195,31 @@
         })
       : stateQ.options;
     setText($("#prompt"), prompt);
+    var held = heldBack(r, m);
     var closed = r ? r.status === "closed" : m.phase === "result" || m.phase === "finished";
     var mine = r ? mineFor(r) : aud.sent["?" + stateQ.id] || null;
     var late = r ? timeIsUp(r) : false;
     var canPick =
       !closed && !late && !aud.sending && options.length > 0 && (!mine || (r && r.allow_change));
-    var key = r && r.result ? r.result.key : closed && stateQ && stateQ.answer ? stateQ.answer : [];
+    var key = held ? [] : r && r.result ? r.result.key : closed && stateQ && stateQ.answer ? stateQ.answer : [];
     var picks = r && r.multiple && aud.picksFor === r.round ? aud.picks : [];
-    Q.fill(
-      $("#options"),
-      options.map(function (o) {
-        var cls = "p-opt";
-        if ((mine && mine.indexOf(o.key) >= 0) || picks.indexOf(o.key) >= 0) cls += " is-selected";
-        if (key.indexOf(o.key) >= 0) cls += " is-answer";
-        return Q.el(
-          "button",
-          {
-            type: "button",
-            class: cls,
-            "data-key": o.key,
-            disabled: !canPick,
-            onclick: function () {
-              pickAudience(r, stateQ, o.key);
-            },
-          },
-          [Q.el("span", { class: "p-opt-key", text: key.indexOf(o.key) >= 0 ? "✓" : o.key }), o.text],
-        );
-      }),
-    );
-    var multiple = !!(r && r.multiple);
-    $("#submit-choice").hidden = !(canPick && multiple);
-    $("#submit-choice").disabled = !picks.length;
-    var verdict = audienceVerdict(r, mine, closed, late, options.length);
+    renderOptions(options, {
+      selected: picks.length ? picks : mine || [],
+      answer: key,
+      canPick: canPick,
+      multiple: !!(r && r.multiple),
+      onPick: function (letter) {
+        pickAudience(r, stateQ, letter);
+      },
+    });
+    var verdict = held
+      ? { text: mine ? t("play.aud.waiting_result") : "", tone: "" }
+      : audienceVerdict(r, mine, closed, late, options.length);
     var vbox = $("#verdict");
     setText(vbox, verdict.text);
     vbox.hidden = !verdict.text;
     vbox.className = "p-verdict" + (verdict.tone ? " is-" + verdict.tone : "");
-    var explanation = r && r.result ? Q.pick(r.result.explanation) : closed && stateQ ? stateQ.explanation : "";
+    var explanation = held ? "" : r && r.result ? Q.pick(r.result.explanation) : closed && stateQ ? stateQ.explanation : "";
     var explain = $("#explain");
     setText(explain, explanation ? t("display.explanation") + "：" + explanation : "");
     explain.hidden = !explanation;
@@ -215,7 +239,7 @@
     }
     if (aud.sending) return { text: "…", tone: "" };
     if (mine) return { text: late ? t("play.aud.time_up") : t("play.aud.waiting_result"), tone: "ok" };
-    if (late) return { text: t("play.aud.time_up"), tone: "" };
+    if (late) return { text: "", tone: "" }; // the status line above says the time is up
     if (r && r.multiple) return { text: t("play.aud.multiple_hint"), tone: "" };
     return { text: "", tone: "" };
   }
@@ -223,6 +247,7 @@
   function audienceStatus(m) {
     var r = audienceRound(m);
     if (!r) return audienceLine(m);
+    if (heldBack(r, m)) return mineFor(r) ? { text: t("play.submitted"), tone: "ok" } : audienceLine(m);
     if (r.status === "closed") {
       var o = aud.you && aud.you.outcome && aud.you.outcome.round === r.round ? aud.you.outcome : null;
       if (!o) return { text: t("play.audience_result"), tone: "" };
@@ -377,11 +402,6 @@
 
   /* ------------------------------------------------------------------ answering */
 
-  function isMultiple(q) {
-    var raw = current && current.match && current.match.question;
-    return !!(raw && (raw.multiple === true || raw.type === "multiple"));
-  }
-
   function sendChoice(q, keys) {
     submittedFor = q.id;
     Q.command("choice", { choices: keys }).then(function (ack) {
@@ -403,7 +423,7 @@
       selected = [];
       selectedFor = q.id;
     }
-    if (isMultiple(q)) {
+    if (q.multiple) {
       var i = selected.indexOf(key);
       if (i >= 0) selected.splice(i, 1);
       else selected.push(key);
@@ -416,7 +436,7 @@
     render(current.state);
   }
 
-  $("#submit-choice").addEventListener("click", function () {
+  $("#submit-choices").addEventListener("click", function () {
     if (!current || !current.you || !current.you.side) {
       // An audience phone sends its multiple-choice picks.
       var r = current && audienceRound(current);
@@ -446,6 +466,7 @@
   function contestantLine(m, side) {
     var mine = m.answering === side;
     var out = m.eligible.indexOf(side) < 0;
+    if (!m.match || (m.you && m.you.waiting)) return { text: t("play.waiting_start"), tone: "muted" };
     if (m.paused) return { text: t("play.paused"), tone: "muted" };
     switch (m.phase) {
       case "attract":
@@ -499,6 +520,8 @@
         : { text: t("play.match_over"), tone: "muted" };
     }
     if (m.phase === "result") return { text: t("play.audience_result"), tone: "" };
+    // An open question is the contestants' alone (the line below it says so too).
+    if (m.question && !m.question.options.length) return { text: t("play.aud.watch"), tone: "muted" };
     if (m.question) return { text: t("play.audience_guess"), tone: "" };
     return { text: t("play.waiting_match"), tone: "muted" };
   }
@@ -526,30 +549,15 @@
     }
     setText($("#prompt"), q.prompt);
     var canPick = submittedFor !== q.id && !judged && answeringHere && q.options.length > 0;
-    var answer = judged && q.answer ? q.answer : [];
-    Q.fill(
-      $("#options"),
-      q.options.map(function (o) {
-        var cls = "p-opt";
-        if (selected.indexOf(o.key) >= 0) cls += " is-selected";
-        if (answer.indexOf(o.key) >= 0) cls += " is-answer";
-        return Q.el(
-          "button",
-          {
-            type: "button",
-            class: cls,
-            "data-key": o.key,
-            disabled: !canPick,
-            onclick: function () {
-              onOption(q, o.key);
-            },
-          },
-          [Q.el("span", { class: "p-opt-key", text: answer.indexOf(o.key) >= 0 ? "✓" : o.key }), o.text],
-        );
-      }),
-    );
-    $("#submit-choice").hidden = !(canPick && isMultiple(q));
-    $("#submit-choice").disabled = !selected.length;
+    renderOptions(q.options, {
+      selected: selected,
+      answer: judged && q.answer ? q.answer : [],
+      canPick: canPick,
+      multiple: q.multiple,
+      onPick: function (letter) {
+        onOption(q, letter);
+      },
+    });
     var explain = $("#explain");
     var text = judged ? q.explanation : "";
     if (!judged && submittedFor === q.id) text = t("play.submitted");
@@ -567,7 +575,8 @@
     Q.setPhase(m.phase);
     body.dataset.side = side || "";
     body.dataset.role = side ? "contestant" : "audience";
-    var name = side && m.sides[side].name ? " · " + m.sides[side].name : "";
+    var seatedName = side ? m.sides[side].name || you.name || "" : "";
+    var name = seatedName ? " · " + seatedName : "";
     setText($("#who"), side ? Q.sideName(side) + name : t("play.audience"));
     audienceChrome(!side);
     $("#show-seat").hidden = !!side;
@@ -577,7 +586,13 @@
     setText($("#status"), line.text);
     body.dataset.tone = line.tone;
 
-    buzz.hidden = !side || (m.phase === "answering" && m.answering === side && m.question && m.question.options.length > 0);
+    // No buzzer before the match is on, after it ended (a finished screen instead) or while
+    // this side answers on its options.
+    buzz.hidden =
+      !side ||
+      !m.match ||
+      m.phase === "finished" ||
+      (m.phase === "answering" && m.answering === side && m.question && m.question.options.length > 0);
     if (side) {
       var open = m.phase === "buzzing" && m.eligible.indexOf(side) >= 0 && !violated(m, side);
       var out = !!m.question && (m.eligible.indexOf(side) < 0 || violated(m, side)) && m.phase !== "result";
@@ -621,6 +636,10 @@
       text = t("play.seconds_left", { n: secs });
     }
     var audience = !(m.you && m.you.side);
+    if (!audience && m.phase === "finished" && m.match) {
+      // The finished screen: the final score under who won.
+      text = t("play.final_score", { red: m.sides.red.games, blue: m.sides.blue.games });
+    }
     var r = audience ? audienceRound(m) : null;
     if (r) {
       // The audience's own timer, and one re-render when it runs out (buttons off).

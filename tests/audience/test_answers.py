@@ -181,3 +181,17 @@ def test_two_thousand_answers_are_all_counted() -> None:
     assert sum(o.points for o in result.outcomes.values()) == sum(
         speed_points(i * 5, 10_000) for i in range(2, 2_000, 4)
     )
+
+
+def test_a_timer_started_later_refuses_answers_after_it() -> None:
+    """A match question is open untimed while it is read; its timer starts with buzzing."""
+    tally = Tally("r1", "ABCD", "B", opened_at_ms=1000)
+    assert tally.answer("early", ("B",), 50_000) is Verdict.ACCEPTED
+    tally.start_timer(60_000)  # buzzing opened at 51_000, then ten seconds
+    assert tally.deadline_ms == 61_000
+    assert tally.answer("in-time", ("B",), 61_000) is Verdict.ACCEPTED
+    assert tally.answer("late", ("B",), 61_001) is Verdict.LATE
+    with pytest.raises(AudienceError):
+        tally.start_timer(70_000)  # once only
+    with pytest.raises(AudienceError):
+        Tally("r2", "AB", "A", opened_at_ms=0).start_timer(0)

@@ -108,9 +108,16 @@ def show(match: Live, question_id: str) -> dict[str, Any]:
     return ack
 
 
-def judge_by_red(match: Live, choices: list[str]) -> None:
-    """Red buzzes and answers on the phone: the engine judges, the question is concluded."""
+def open_buzzing(match: Live) -> None:
+    """The host opens buzzing: the audience timer of a match question starts now."""
     assert match.host.host("open_buzzing")["ok"]
+
+
+def judge_by_red(match: Live, choices: list[str], opened: bool = False) -> None:
+    """Red buzzes and answers on the phone: the engine judges, the question is concluded.
+    ``opened``: buzzing is open already."""
+    if not opened:
+        open_buzzing(match)
     assert match.red.command("buzz", press_at=None)["ok"]
     ack = match.red.command("choice", choices=choices)
     assert ack["ok"], ack

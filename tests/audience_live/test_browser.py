@@ -168,7 +168,10 @@ def test_the_audience_phone_and_the_led(browser: Any, server: LiveServer, shots:
     )
     save_shot(phone, shots, "phone-verdict-390x844")
 
-    wall.showing("result", timeout=TIMEOUT_MS + 5000)  # after the match's own verdict
+    # The wall stays on the match's own verdict until the host shows the audience's result.
+    assert led.evaluate("document.body.dataset.audience || ''") == ""
+    assert host.command("audience_screen", screen="result")["ok"]
+    wall.showing("result")
     bars = led.locator("#aud-bars .aud-bar")
     assert bars.count() == len(question["options"])
     assert led.locator("#aud-bars .aud-bar.is-right").count() == 1

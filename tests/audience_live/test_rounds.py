@@ -15,6 +15,7 @@ from tests.audience_live.conftest import (
     answer,
     judge_by_red,
     leaks,
+    open_buzzing,
     open_round,
     phones,
     show,
@@ -134,8 +135,11 @@ def test_the_result_verdicts_and_ranks_after_judging(
         assert you["score"]["correct"] == (1 if pick == "D" else 0)
         assert you["score"]["rank"] == (1 if pick == "D" else 4)
         assert you["score"]["of"] == 4
+    # The wall stays on the match's verdict until the host shows the audience's result.
+    assert live.display.last("audience_screen")["screen"] == "match"
+    assert live.host.command("audience_screen", screen="result")["ok"]
     board = live.display.last("audience_screen")
-    assert board["screen"] == "result" and board["show_after_ms"] > 0
+    assert board["screen"] == "result" and board["show_after_ms"] == 0
     assert [r["rank"] for r in board["leaderboard"]["rows"]] == [1, 1, 1, 4]
 
 
@@ -143,13 +147,14 @@ def test_the_audience_timer_refuses_late_answers_but_waits_for_judging(live: Liv
     assert live.host.command("audience_settings", timer_ms=5000)["ok"]
     show(live, "504")  # key A
     assert answer(live.audience, ["A"])["ok"]
+    open_buzzing(live)
     live.clock.advance(5001)
     assert answer(live.audience, ["B"])["error"]["code"] == "late"
     live.tick()
     count = live.display.last("audience")
     assert count["open"] is False and count["tally"] is None  # closed to answers, not published
     assert live.display.last("audience_round")["status"] == "open"
-    judge_by_red(live, ["A"])
+    judge_by_red(live, ["A"], opened=True)
     assert live.display.last("audience_round")["result"]["correct"] == 1
 
 
@@ -165,6 +170,7 @@ def test_phones_get_a_count_only_when_their_round_is_closed(
     assert early.last("audience_round")["status"] == "open"
     assert early.all("audience") == []
     assert live.display.last("audience")["open"] is True
+    open_buzzing(live)
     live.clock.advance(5001)
     live.tick()
     assert [c["open"] for c in early.all("audience")] == [False]
@@ -176,21 +182,46 @@ def test_late_answers_are_refused_as_late(live: Live, connect: Callable[..., TC]
     assert live.host.command("audience_settings", timer_ms=5000)["ok"]
     show(live, "504")
     (phone,) = phones(connect, 1, "late")
+    open_buzzing(live)
     live.clock.advance(5001)
     assert answer(phone, ["A"])["error"]["code"] == "late"
+
+
+def test_the_audience_timer_starts_when_buzzing_opens(
+    live: Live, connect: Callable[..., TC]
+) -> None:
+    """The host's reading never eats into the audience's time: it runs from the opening of
+    buzzing, and the phones are told the deadline then."""
+    assert live.host.command("audience_settings", timer_ms=5000)["ok"]
+    (slow,) = phones(connect, 1, "slow")
+    show(live, "504")  # key A
+    shown_at = open_round(live.audience)["opened_at"]
+    assert open_round(live.audience)["deadline"] is None
+    live.clock.advance(30_000)  # a long reading
+    live.tick()
+    assert live.display.last("audience")["open"] is True
+    open_buzzing(live)
+    opened = open_round(live.audience)
+    assert opened["deadline"] == shown_at + 30_000 + 5000
+    live.clock.advance(4000)
+    assert answer(live.audience, ["A"])["ok"]
+    live.clock.advance(1001)
+    assert answer(slow, ["A"])["error"]["code"] == "late"
 
 
 def test_speed_scoring(live: Live, connect: Callable[..., TC]) -> None:
     assert live.host.command("audience_settings", scoring="speed", timer_ms=10_000)["ok"]
     fast, slow = phones(connect, 2, "speed")
     show(live, "501")  # key B
+    open_buzzing(live)  # the timer runs from here (no reading time in this one)
     live.clock.advance(2000)
     assert answer(fast, ["B"])["ok"]
     live.clock.advance(5000)
     assert answer(slow, ["B"])["ok"]
-    judge_by_red(live, ["B"])
+    judge_by_red(live, ["B"], opened=True)
     assert fast.last("audience_you")["outcome"]["points"] == speed_points(2000, 10_000) == 900
     assert slow.last("audience_you")["outcome"]["points"] == speed_points(7000, 10_000) == 650
+    assert live.host.command("audience_screen", screen="leaderboard")["ok"]
     rows = live.display.last("audience_screen")["leaderboard"]["rows"]
     assert [r["points"] for r in rows] == [900, 650]
 

@@ -70,3 +70,25 @@ def test_typed_titles_are_escaped(app: Flask, connect: Callable[..., TC]) -> Non
     for path in ("/", "/host", "/display", "/play"):
         html = app.test_client().get(path).get_data(as_text=True)
         assert evil not in html, path
+
+
+def test_the_led_language_is_set_by_its_address_and_remembered(app: Flask) -> None:
+    """``/display?lang=en`` switches the wall to English at any time (not only with the
+    event's setting) and the display keeps it on a reload of the plain ``/display``."""
+    client = app.test_client()
+
+    def lang() -> str:
+        page = client.get("/display").get_data(as_text=True)
+        found = re.search(r'<html lang="([^"]+)"', page)
+        assert found is not None
+        return found.group(1)
+
+    assert lang() == "zh-CN"
+    switched = client.get("/display?lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in switched
+    assert lang() == "en"  # remembered by this display
+    assert app.test_client().get("/display").get_data(as_text=True).count('lang="zh-CN"') >= 1
+    client.get("/display?lang=zh-CN")
+    assert lang() == "zh-CN"
+    client.get("/display?lang=xx")  # not a language: ignored, the remembered one stays
+    assert lang() == "zh-CN"

@@ -6,18 +6,22 @@
 - ``overflow_problems(page)``: every overflow the LED wall must not have.
 - ``shots_dir`` and ``save_shot(page, shots_dir, name)``: screenshots in
   ``test-artifacts/screenshots/`` (gitignored).
+- ``seated_match(server, names)``: a match made (and started) over the host's socket;
+  ``bank_ids(server)``: the server's question version ids by type.
 """
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, LiveServer, start_server, stop_server
+from tests.conftest import ROOT, LiveServer, Peer, connect_peer, start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -137,3 +141,46 @@ def save_shot(page: Any, shots_dir: Path, name: str) -> Path:
     path = shots_dir / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+@dataclass
+class SeatedMatch:
+    """A match made over the host's socket: the host peer, the match id, the seat codes."""
+
+    host: Peer
+    match_id: int
+    codes: dict[str, str]
+
+
+def seated_match(
+    server: LiveServer,
+    names: tuple[str, str],
+    *,
+    start: bool = True,
+    **create: Any,
+) -> SeatedMatch:
+    """Add two contestants, create a match between them (``create``: its rules, filter...),
+    read its seat codes from the console and, if ``start``, start it."""
+    host = connect_peer(server.url, "host", token=server.token)
+    people = [host.command("add_contestant", name=n)["contestant_id"] for n in names]
+    made = host.command("create_match", red=people[0], blue=people[1], **create)
+    assert made["ok"], made
+    match_id = made["match_id"]
+    console = host.wait_for(lambda c: any(s["match_id"] == match_id for s in c["seats"]), "console")
+    codes = {s["side"]: s["code"] for s in console["seats"] if s["match_id"] == match_id}
+    if start:
+        assert host.command("start_match", match_id=match_id)["ok"]
+    return SeatedMatch(host, match_id, codes)
+
+
+def bank_ids(server: LiveServer) -> dict[str, list[str]]:
+    """The question version ids of the server's bank by question type, oldest first."""
+    path = server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT id, json_extract(content, '$.type') FROM question_version ORDER BY id"
+        ).fetchall()
+    out: dict[str, list[str]] = {}
+    for version, kind in rows:
+        out.setdefault(kind, []).append(str(version))
+    return out
