@@ -6,6 +6,7 @@ this module is imported, so the sockets created here are cooperative.
 
 from __future__ import annotations
 
+import errno
 import io
 import signal
 import sys
@@ -14,56 +15,86 @@ from typing import Any
 
 import click
 
+from quiz.clihelp import help_option
 from quiz.datadir import data_dir, data_dir_option, token_path
 from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit, set_nodelay
 
 
-@click.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.command(add_help_option=False)
+@help_option
+@click.option(
+    "--host",
+    default="0.0.0.0",
+    show_default=True,
+    help="监听地址 / address to listen on (0.0.0.0: every network of this laptop).",
+)
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="端口 / port to listen on (make serve: PORT=5001 make serve).",
+)
 @click.option(
     "--async",
     "async_mode",
     type=click.Choice(["gevent", "eventlet", "threading"]),
     default="gevent",
     show_default=True,
-    help="Concurrency model (threading is for development only).",
+    help="并发模型 / concurrency model (threading is for development only).",
 )
 @data_dir_option
 @click.option(
     "--database-url",
     default=None,
-    help="SQLAlchemy URL (default: $DATABASE_URL, else quiz.sqlite3 in the data folder).",
+    help="数据库地址 / SQLAlchemy URL (default: $DATABASE_URL, else quiz.sqlite3 in the data "
+    "folder).",
 )
 @click.option(
     "--bank",
     "bank_path",
     default=None,
     type=click.Path(exists=True, file_okay=False),
-    help="Question bank folder imported on first run (default: the bundled question_bank/).",
+    help="题库文件夹 / question bank folder imported on first run (default: the bundled "
+    "question_bank/).",
 )
-@click.option("--cert", default=None, type=click.Path(exists=True, dir_okay=False))
-@click.option("--key", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--cert",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="HTTPS 证书文件（PEM，与 --key 一起用） / HTTPS certificate file (PEM, with --key).",
+)
+@click.option(
+    "--key",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="HTTPS 私钥文件（PEM，与 --cert 一起用） / HTTPS private key file (PEM, with --cert).",
+)
 @click.option(
     "--token",
     default=None,
-    help="Host token, at least 128 bits of randomness (default: the one kept in the data folder; "
-    "a random one on the first start).",
+    help="主持人口令 / host token, at least 128 bits of randomness (default: the one kept in the "
+    "data folder; a random one on the first start).",
 )
 @click.option(
     "--new-token",
     is_flag=True,
-    help="Replace the kept host token with a fresh one (old host links stop working).",
+    help="更换主持人口令 / replace the kept host token with a fresh one (old host links stop "
+    "working).",
 )
-@click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
-@click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
+@click.option(
+    "--public-url",
+    default=None,
+    help="对外地址 / base URL printed and put in QR codes (default: this laptop's LAN address).",
+)
+@click.option("--quiet-qr", is_flag=True, help="不打印二维码 / do not print the join QR code.")
 @click.option(
     "--resume-deadlines",
     type=click.Choice(["paused", "continue"]),
     default="paused",
     show_default=True,
-    help="After a restart, a running clock comes back paused (the host resumes) or continues "
-    "from its logged deadline.",
+    help="重启后的计时 / after a restart, a running clock comes back paused (the host resumes) "
+    "or continues from its logged deadline.",
 )
 def serve(
     host: str,
@@ -79,7 +110,8 @@ def serve(
     quiet_qr: bool,
     resume_deadlines: str,
 ) -> None:
-    """Run the live quiz server (host console, LED display, phone buzzers)."""
+    """启动现场抢答服务器（主持人控制台、大屏、选手手机） / run the live quiz server (host
+    console, LED display, phone buzzers)."""
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
     if token is not None and new_token:
@@ -127,7 +159,7 @@ def serve(
     # Start-up's objects (app, bank, ORM mappings) live as long as the server: out of the
     # collector's full passes, which would walk them while every socket waits.
     collect_and_freeze()
-    listener = make_listener(host, port)
+    listener = _listen(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
     click.echo(f"  {_TOKEN_NOTES[how]}")
     sys.stdout.flush()
@@ -158,6 +190,30 @@ _TOKEN_NOTES = {
     "new": "新的主持人口令已保存 / a new host token was saved",
     "given": "使用 --token 指定的口令并已保存 / the --token given is in use and saved",
 }
+
+
+def _listen(host: str, port: int) -> Any:
+    """The listening socket, or one clear line and exit code 1 (no traceback): a port in use
+    or an address this laptop does not have is the user's to fix, not a crash."""
+    try:
+        return make_listener(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            line = (
+                f"端口 {port} 已被占用 / port {port} is in use: try PORT={port + 1} "
+                f"(quiz serve --port {port + 1})"
+            )
+        elif exc.errno == errno.EACCES:
+            line = (
+                f"没有权限使用端口 {port} / no permission to use port {port}: "
+                f"try PORT={max(port, 1024) + 1}"
+            )
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            line = f"本机没有地址 {host} / this computer has no address {host}: try --host 0.0.0.0"
+        else:
+            line = f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror or exc}"
+        click.echo(line, err=True)
+        sys.exit(1)
 
 
 def _shown_url(url: str) -> str:
