@@ -84,8 +84,13 @@ class Play:
                 raise ProtocolError(
                     "stale", f"based on seq {seq} but the match is at seq {service.seq}"
                 )
-            self.apply(service, make(service), call.received_ms, None)
-            return {"ok": True, "seq": service.seq}
+            events = self.apply(service, make(service), call.received_ms, None)
+            ack: dict[str, Any] = {"ok": True, "seq": service.seq}
+            # An undo says what it took back, so the console can tell the host in words.
+            undone = [e["command"] for e in events if e.get("type") == "undone"]
+            if undone:
+                ack["undone"] = undone[-1]
+            return ack
 
     # --- the contestants -------------------------------------------------------------------
 

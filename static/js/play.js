@@ -39,8 +39,18 @@
     var err = $("#seat-error");
     setText(err, text);
     err.hidden = !text;
-    $("#seat-form").hidden = false;
+    err.dataset.pending = "";
+    if (text) $("#seat-form").hidden = false;
   }
+
+  /* The host moved this phone's seat to another phone: say so, forget the code and carry on
+   * as an audience phone, so it never asks for the seat back by itself (the server closes
+   * this socket right after the notice and the page reconnects without a seat). */
+  Q.on("notice", function (n) {
+    if (n.code !== "seat_moved") return;
+    forgetSeat();
+    showSeatError(t("play.seat_moved"));
+  });
 
   $("#seat-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -679,11 +689,15 @@
     var err = $("#conn-error");
     setText(err, s.status === "error" && s.error ? s.error.message : "");
     err.hidden = !(s.status === "error" && s.error);
+    // Seated again (e.g. the host approved this phone's takeover): no stale 请稍候.
+    if (s.status === "online" && $("#seat-error").dataset.pending === "1") showSeatError("");
     if (s.status !== "error" || !s.error) return;
     var code = s.error.code;
     if (code === "takeover_pending") {
       // The host has been asked to move the seat to this phone: keep the code and ask again.
       showSeatError(t("play.takeover_pending"));
+      $("#seat-error").dataset.pending = "1";
+      err.hidden = true; // the seat line already says it, in words
       window.setTimeout(Q.reconnect, 3000);
       return;
     }
