@@ -233,7 +233,9 @@ def _serve_gevent(
     from quiz.server.limits import LogThrottle, QuietErrorLog
 
     quiet = QuietErrorLog(LogThrottle(logging.getLogger("quiz.server.http")))
-    server = _no_delay_server()(listener, app, log=None, error_log=quiet, **ssl)
+    server = _no_delay_server()(
+        listener, _closed_socket_as_epipe(app), log=None, error_log=quiet, **ssl
+    )
 
     def stop() -> None:
         # Ctrl+C / SIGTERM: stop the ticker, close the listener, give requests a second.
@@ -243,6 +245,26 @@ def _serve_gevent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop)
     server.serve_forever()
+
+
+def _closed_socket_as_epipe(app: Any) -> Any:
+    """The app, with a WebSocket closed under it reported as ``EPIPE``.
+
+    engine.io's WebSocket driver raises a bare ``OSError()`` when it writes to a socket the
+    phone has already closed (a reload, a seat takeover). gevent's handler reads
+    ``ex.args[0]`` of any socket error to decide whether it is worth logging, so the bare one
+    became an ``IndexError`` traceback per closed page. As ``EPIPE`` it is what it is: a peer
+    gone, which gevent ignores quietly."""
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        try:
+            return app(environ, start_response)
+        except OSError as exc:
+            if exc.args:
+                raise
+            raise OSError(errno.EPIPE, "the client closed the WebSocket") from None
+
+    return wsgi
 
 
 def _no_delay_server() -> type:

@@ -325,9 +325,12 @@
     return socket;
   }
 
+  /* Connect again with fresh auth (a new token, a forgotten seat). A socket the server
+   * refused still has its transport open: it asks again over it, instead of tearing the
+   * transport down in the middle of its upgrade (the browser logs that as an error). */
   function reconnect() {
     if (!socket) return;
-    socket.disconnect();
+    if (socket.connected) socket.disconnect();
     socket.connect();
   }
 
