@@ -44,12 +44,13 @@
   }
 
   /* The host moved this phone's seat to another phone: say so, forget the code and carry on
-   * as an audience phone, so it never asks for the seat back by itself (the server closes
-   * this socket right after the notice and the page reconnects without a seat). */
+   * as an audience phone, so it never asks for the seat back by itself. */
   Q.on("notice", function (n) {
     if (n.code !== "seat_moved") return;
     forgetSeat();
     showSeatError(t("play.seat_moved"));
+    // Come back as an audience phone at once, whether or not the server's close arrives.
+    window.setTimeout(Q.reconnect, 300);
   });
 
   $("#seat-form").addEventListener("submit", function (e) {

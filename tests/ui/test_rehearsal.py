@@ -99,15 +99,19 @@ class Rehearsal:
             if msg.type != "error":
                 return
             text = msg.text
-            if self.network_noise and re.search(r"ERR_CONNECTION_REFUSED|WebSocket|net::ERR", text):
+            noise = r"ERR_CONNECTION_REFUSED|WebSocket|net::ERR|status of 400"
+            if self.network_noise and re.search(noise, text):
                 return
             self.errors.append(f"{name}: console: {text}")
 
         page.on("console", console)
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and self.errors.append(f"{name}: HTTP {r.status} {r.url}"),
-        )
+
+        def response(r: Any) -> None:
+            if r.status < 400 or (self.network_noise and "/socket.io/" in r.url):
+                return
+            self.errors.append(f"{name}: HTTP {r.status} {r.url}")
+
+        page.on("response", response)
         page.goto(self.server.url + path)
         self.pages[name] = page
         return page
@@ -335,6 +339,8 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
         "t => document.getElementById('seat-error').textContent === t",
         arg=t(blue, "play.seat_moved"),
     )
+    blue.wait_for_function("() => document.body.dataset.role === 'audience'")
+    assert blue.locator("#seat-error").is_visible()  # it says why
     host.wait_for_timeout(5000)  # the phone that lost the seat does not ask for it back
     assert host.locator("[data-testid^=takeover-]").count() == 0
     day.check("takeover-done")
