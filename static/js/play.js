@@ -49,8 +49,11 @@
     if (n.code !== "seat_moved") return;
     forgetSeat();
     showSeatError(t("play.seat_moved"));
-    // Come back as an audience phone at once, whether or not the server's close arrives.
-    window.setTimeout(Q.reconnect, 300);
+    // The server closes this socket next and the page comes back without a seat; should it
+    // still show the side a moment later (the close raced the reconnect), connect again.
+    window.setTimeout(function () {
+      if (body.dataset.role !== "audience") Q.reconnect();
+    }, 1500);
   });
 
   $("#seat-form").addEventListener("submit", function (e) {
@@ -692,6 +695,10 @@
     err.hidden = !(s.status === "error" && s.error);
     // Seated again (e.g. the host approved this phone's takeover): no stale 请稍候.
     if (s.status === "online" && $("#seat-error").dataset.pending === "1") showSeatError("");
+    // A message about the seat (e.g. it moved to another phone) stays in view once online.
+    if (s.status === "online" && $("#seat-error").textContent && !$("#seat-error").hidden) {
+      $("#seat-form").hidden = false;
+    }
     if (s.status !== "error" || !s.error) return;
     var code = s.error.code;
     if (code === "takeover_pending") {
