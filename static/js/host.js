@@ -1162,7 +1162,7 @@
   window.__quizConsole = renderConsole;
   if (!token()) {
     $("#token-form").hidden = false;
-    showError(t("error.unauthorized"));
+    showError(t("error.unauthorized"), "conn");
   }
   Q.connect({
     role: "host",

@@ -107,3 +107,17 @@ def test_the_compensation_box_is_a_normal_checkbox_beside_its_label(
     assert box["height"] < 30 and box["width"] < 30
     assert label["height"] < 50  # one line: the box beside the words, not above them
     page.context.close()
+
+
+def test_the_token_alert_goes_once_the_host_is_in(browser: Any, ui_server: LiveServer) -> None:
+    page = host_page(browser, f"{ui_server.url}/host")
+    page.wait_for_selector("[data-testid=error]:not([hidden])")
+    page.fill("[data-testid=token-input]", "wrong-token-wrong-token-wrong-token")
+    page.press("[data-testid=token-input]", "Enter")
+    page.wait_for_selector("#token-form:not([hidden])")
+    assert page.locator("[data-testid=error]").is_visible()
+    page.fill("[data-testid=token-input]", ui_server.token)
+    page.press("[data-testid=token-input]", "Enter")
+    page.wait_for_selector("body[data-conn='online']")
+    page.wait_for_selector("[data-testid=error]", state="hidden", timeout=2000)
+    page.context.close()
