@@ -215,13 +215,15 @@ class LiveHub:
         self.matches.load()
         if self.storage.ok:
             self._prune_acks()
+        # The desks first: the recovery pause below is a match change they follow (an
+        # audience without its event would fail on it).
+        self.tournament.load()
+        self.audience.load(self.event["id"])
         if self.resume_deadlines == "paused":
             for service in list(self.matches.services.values()):
                 self._pause_after_recovery(service)
         # "continue": deadlines keep their logged server times; the ticker expires any that
         # fell due during the outage, at the moment they fell due (the engine's rule).
-        self.tournament.load()
-        self.audience.load(self.event["id"])
 
     def _pause_after_recovery(self, service: MatchService) -> None:
         """A clock that was running when the server stopped is paused at the last logged

@@ -6,6 +6,7 @@ this module is imported, so the sockets created here are cooperative.
 
 from __future__ import annotations
 
+import errno
 import io
 import signal
 import sys
@@ -14,58 +15,88 @@ from typing import Any
 
 import click
 
+from quiz.clihelp import help_option
 from quiz.datadir import data_dir, data_dir_option, token_path
 from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit, set_nodelay
 from quiz.server.venue import address_limits, https_files, venue_options
 
 
-@click.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.command(add_help_option=False)
+@help_option
+@click.option(
+    "--host",
+    default="0.0.0.0",
+    show_default=True,
+    help="监听地址 / address to listen on (0.0.0.0: every network of this laptop).",
+)
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="端口 / port to listen on (make serve: PORT=5001 make serve).",
+)
 @click.option(
     "--async",
     "async_mode",
     type=click.Choice(["gevent", "eventlet", "threading"]),
     default="gevent",
     show_default=True,
-    help="Concurrency model (threading is for development only).",
+    help="并发模型 / concurrency model (threading is for development only).",
 )
 @data_dir_option
 @click.option(
     "--database-url",
     default=None,
-    help="SQLAlchemy URL (default: $DATABASE_URL, else quiz.sqlite3 in the data folder).",
+    help="数据库地址 / SQLAlchemy URL (default: $DATABASE_URL, else quiz.sqlite3 in the data "
+    "folder).",
 )
 @click.option(
     "--bank",
     "bank_path",
     default=None,
     type=click.Path(exists=True, file_okay=False),
-    help="Question bank folder imported on first run (default: the bundled question_bank/).",
+    help="题库文件夹 / question bank folder imported on first run (default: the bundled "
+    "question_bank/).",
 )
-@click.option("--cert", default=None, type=click.Path(exists=True, dir_okay=False))
-@click.option("--key", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--cert",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="HTTPS 证书文件（PEM，与 --key 一起用） / HTTPS certificate file (PEM, with --key).",
+)
+@click.option(
+    "--key",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="HTTPS 私钥文件（PEM，与 --cert 一起用） / HTTPS private key file (PEM, with --cert).",
+)
 @click.option(
     "--token",
     default=None,
-    help="Host token, at least 128 bits of randomness (default: the one kept in the data folder; "
-    "a random one on the first start).",
+    help="主持人口令 / host token, at least 128 bits of randomness (default: the one kept in the "
+    "data folder; a random one on the first start).",
 )
 @click.option(
     "--new-token",
     is_flag=True,
-    help="Replace the kept host token with a fresh one (old host links stop working).",
+    help="更换主持人口令 / replace the kept host token with a fresh one (old host links stop "
+    "working).",
 )
-@click.option("--public-url", default=None, help="Base URL printed and put in QR codes.")
-@click.option("--quiet-qr", is_flag=True, help="Do not print the join QR code.")
+@click.option(
+    "--public-url",
+    default=None,
+    help="对外地址 / base URL printed and put in QR codes (default: this laptop's LAN address).",
+)
+@click.option("--quiet-qr", is_flag=True, help="不打印二维码 / do not print the join QR code.")
 @venue_options
 @click.option(
     "--resume-deadlines",
     type=click.Choice(["paused", "continue"]),
     default="paused",
     show_default=True,
-    help="After a restart, a running clock comes back paused (the host resumes) or continues "
-    "from its logged deadline.",
+    help="重启后的计时 / after a restart, a running clock comes back paused (the host resumes) "
+    "or continues from its logged deadline.",
 )
 @click.option(
     "--min-free-mb",
@@ -92,7 +123,8 @@ def serve(
     self_signed: bool,
     **per_ip: Any,
 ) -> None:
-    """Run the live quiz server (host console, LED display, phone buzzers)."""
+    """启动现场抢答服务器（主持人控制台、大屏、选手手机） / run the live quiz server (host
+    console, LED display, phone buzzers)."""
     limits = address_limits(per_ip)
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
@@ -145,7 +177,7 @@ def serve(
     # Start-up's objects (app, bank, ORM mappings) live as long as the server: out of the
     # collector's full passes, which would walk them while every socket waits.
     collect_and_freeze()
-    listener = make_listener(host, port)
+    listener = _listen(host, port)
     _banner(public_url, token, addresses, scheme, port, quiet_qr)
     click.echo(f"  {_TOKEN_NOTES[how]}")
     sys.stdout.flush()
@@ -178,6 +210,30 @@ _TOKEN_NOTES = {
 }
 
 
+def _listen(host: str, port: int) -> Any:
+    """The listening socket, or one clear line and exit code 1 (no traceback): a port in use
+    or an address this laptop does not have is the user's to fix, not a crash."""
+    try:
+        return make_listener(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            line = (
+                f"端口 {port} 已被占用 / port {port} is in use: try PORT={port + 1} "
+                f"(quiz serve --port {port + 1})"
+            )
+        elif exc.errno == errno.EACCES:
+            line = (
+                f"没有权限使用端口 {port} / no permission to use port {port}: "
+                f"try PORT={max(port, 1024) + 1}"
+            )
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            line = f"本机没有地址 {host} / this computer has no address {host}: try --host 0.0.0.0"
+        else:
+            line = f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror or exc}"
+        click.echo(line, err=True)
+        sys.exit(1)
+
+
 def _shown_url(url: str) -> str:
     """The database URL without its password."""
     from sqlalchemy.engine import make_url
@@ -195,7 +251,9 @@ def _serve_gevent(
     from quiz.server.limits import LogThrottle, QuietErrorLog
 
     quiet = QuietErrorLog(LogThrottle(logging.getLogger("quiz.server.http")))
-    server = _no_delay_server()(listener, app, log=None, error_log=quiet, **ssl)
+    server = _no_delay_server()(
+        listener, _closed_socket_as_epipe(app), log=None, error_log=quiet, **ssl
+    )
 
     def stop() -> None:
         # Ctrl+C / SIGTERM: stop the ticker, close the listener, give requests a second.
@@ -205,6 +263,26 @@ def _serve_gevent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, stop)
     server.serve_forever()
+
+
+def _closed_socket_as_epipe(app: Any) -> Any:
+    """The app, with a WebSocket closed under it reported as ``EPIPE``.
+
+    engine.io's WebSocket driver raises a bare ``OSError()`` when it writes to a socket the
+    phone has already closed (a reload, a seat takeover). gevent's handler reads
+    ``ex.args[0]`` of any socket error to decide whether it is worth logging, so the bare one
+    became an ``IndexError`` traceback per closed page. As ``EPIPE`` it is what it is: a peer
+    gone, which gevent ignores quietly."""
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        try:
+            return app(environ, start_response)
+        except OSError as exc:
+            if exc.args:
+                raise
+            raise OSError(errno.EPIPE, "the client closed the WebSocket") from None
+
+    return wsgi
 
 
 def _no_delay_server() -> type:

@@ -184,7 +184,7 @@
 
   /* ------------------------------------------------------------------------ the socket */
 
-  var listeners = { state: [], status: [], console: [], audience: [] };
+  var listeners = { state: [], status: [], console: [], audience: [], notice: [] };
   /* Audience play-along and prize draws (docs/protocol.md §14): passed on as they come. */
   var AUDIENCE_EVENTS = ["audience_round", "audience_you", "audience_screen", "audience_admin"];
   AUDIENCE_EVENTS.forEach(function (name) {
@@ -305,6 +305,10 @@
     socket.on("console", function (c) {
       emit("console", c);
     });
+    // Why the server is about to close this socket (e.g. seat_moved, docs/protocol.md §13).
+    socket.on("notice", function (n) {
+      if (n && typeof n === "object") emit("notice", n);
+    });
     socket.on("audience", function (a) {
       emit("audience", a);
     });
@@ -323,9 +327,12 @@
     return socket;
   }
 
+  /* Connect again with fresh auth (a new token, a forgotten seat). A socket the server
+   * refused still has its transport open: it asks again over it, instead of tearing the
+   * transport down in the middle of its upgrade (the browser logs that as an error). */
   function reconnect() {
     if (!socket) return;
-    socket.disconnect();
+    if (socket.connected) socket.disconnect();
     socket.connect();
   }
 
@@ -368,6 +375,26 @@
   }
 
   /* ------------------------------------------------------------- reading the snapshot */
+
+  function answerLetters(answer) {
+    var list = Array.isArray(answer) ? answer : answer ? [answer] : null;
+    if (!list) return null;
+    return list.filter(function (a) {
+      return typeof a === "string";
+    });
+  }
+
+  function openAnswers(q) {
+    var texts = [];
+    [q.accepted, q.answer_text, q.answer].forEach(function (list) {
+      if (!Array.isArray(list)) return;
+      list.forEach(function (a) {
+        var text = a && typeof a === "object" ? pick(a) : "";
+        if (text && texts.indexOf(text) < 0) texts.push(text);
+      });
+    });
+    return texts.length ? texts : null;
+  }
 
   function num(value, fallback) {
     return typeof value === "number" && isFinite(value) ? value : fallback;
@@ -415,8 +442,10 @@
         options: (q.options || []).map(function (o, i) {
           return { key: o.key || String.fromCharCode(65 + i), text: pick(o) };
         }),
-        answer: Array.isArray(q.answer) ? q.answer : q.answer ? [q.answer] : null,
-        answerText: Array.isArray(q.answer_text) ? q.answer_text.map(pick) : null,
+        // Letters of a choice question; an open question's accepted answers ({zh, en} each,
+        // `accepted` after judging) are shown as text in the page's language, never raw.
+        answer: answerLetters(q.answer),
+        answerText: openAnswers(q),
         explanation: q.explanation ? pick(q.explanation) : "",
       };
     }
@@ -682,6 +711,10 @@
       press: function () {
         tone(700, 0, 0.05, "sine", 0.2);
       },
+      // The host console: another phone asks for a seat (two rising pings, repeated once).
+      takeover: function () {
+        notes([[740, 0, 0.12], [988, 0.14, 0.18], [740, 0.45, 0.12], [988, 0.59, 0.18]], "sine", 0.3);
+      },
     };
 
     function play(name) {
@@ -774,6 +807,9 @@
     lang: lang,
     page: page,
     t: t,
+    hasText: function (key) {
+      return Object.prototype.hasOwnProperty.call(catalog, key);
+    },
     pick: pick,
     el: el,
     fill: fill,

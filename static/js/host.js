@@ -53,12 +53,14 @@
   /* ------------------------------------------------------------------ alerts */
 
   var alertTimer = null;
-  function showError(message) {
+  var alertKind = null; // "conn" while the alert is about the connection: cleared once online
+  function showError(message, kind) {
     var box = $("#h-error");
     setText(box, message);
     box.hidden = !message;
+    alertKind = message ? kind || "command" : null;
     if (alertTimer) window.clearTimeout(alertTimer);
-    if (message) {
+    if (message && alertKind !== "conn") {
       alertTimer = window.setTimeout(function () {
         box.hidden = true;
       }, 10000);
@@ -74,6 +76,36 @@
       var reason = String(storage.reason || "io_error");
       setText(box, t("host.storage.alert", { reason: t("host.storage." + reason) }));
     }
+  }
+
+
+  /* A short confirmation of what a command did (e.g. what an undo took back). */
+  var noticeTimer = null;
+  function showNotice(message) {
+    var box = $("#h-notice");
+    setText(box, message);
+    box.hidden = !message;
+    if (noticeTimer) window.clearTimeout(noticeTimer);
+    if (message) {
+      noticeTimer = window.setTimeout(function () {
+        box.hidden = true;
+      }, 8000);
+    }
+  }
+
+  /* What an undo took back, in words: the ack's `undone` command type, with the verdict of a
+   * judge read from the state the undo was sent from. */
+  function undoneText(undone, before) {
+    var what;
+    if (undone === "judge") {
+      var a = before && before.lastAttempt;
+      what = t(a && a.correct === false ? "host.undone.judge_wrong" : "host.undone.judge_correct");
+    } else if (undone && Q.hasText("host.cmd." + undone)) {
+      what = t("host.cmd." + undone);
+    } else {
+      what = t("host.undone.other");
+    }
+    return t("host.undone", { what: what });
   }
 
   /* Send a command; `withSeq` for engine commands on the live match. */
@@ -170,7 +202,17 @@
         return send("show_question", {}, true, "next");
       } },
     { id: "open", key: " ", kbd: "Space", label: "host.act.open", phases: ["question"], run: function () {
-        return send("open_buzzing", {}, true, "open");
+        // Buzzing with a side's phone away would hand the question to the other side: ask.
+        var away = Q.SIDES.filter(function (side) {
+          return !sideOnline(side);
+        });
+        if (!away.length) return send("open_buzzing", {}, true, "open");
+        var sides = away.map(Q.sideName).join("、");
+        return ask(t("host.confirm.open_offline", { sides: sides }), [
+          { label: t("host.act.open_anyway"), kbd: "Enter", value: "yes", danger: true },
+        ]).then(function (v) {
+          if (v) return send("open_buzzing", {}, true, "open");
+        });
       } },
     { id: "begin", key: "b", kbd: "B", label: "host.act.begin", phases: [], run: function () {
         return send("begin_answer", {}, true, "begin");
@@ -192,7 +234,11 @@
         return send(paused ? "resume" : "pause", {}, true, "pause");
       } },
     { id: "undo", key: "u", kbd: "U", label: "host.act.undo", phases: [], run: function () {
-        return send("undo", {}, true, "undo");
+        var before = current;
+        return send("undo", {}, true, "undo").then(function (ack) {
+          if (ack.ok) showNotice(undoneText(ack.undone && ack.undone.command, before));
+          return ack;
+        });
       } },
     { id: "void", key: "v", kbd: "V", label: "host.act.void", phases: [], cls: "is-danger", run: function () {
         return ask(t("host.confirm.void"), [{ label: t("host.act.void"), kbd: "Enter", value: "yes", danger: true }]).then(
@@ -380,8 +426,94 @@
     setText($("#h-explain"), q ? q.explanation : "");
     renderLog();
     renderControls();
+    renderAlerts();
     tick();
   }
+
+  /* ------------------------------------------------------------------ what the host needs now */
+
+  function liveMatch() {
+    return !!(current && current.match && current.match.status === "live" && current.phase !== "finished");
+  }
+
+  /* The alerts at the top of the console: a side's phone offline or not yet seated, and
+   * seat takeovers waiting for the host (with a sound when one arrives). During a live match
+   * the seats and QR codes come up to the top until both phones are bound, and the setup
+   * cards step aside (a button brings them back). */
+  var knownTakeovers = {};
+  function renderAlerts() {
+    var live = liveMatch();
+    document.body.classList.toggle("h-in-match", live);
+    var items = [];
+    var unbound = false;
+    if (live) {
+      Q.SIDES.forEach(function (side) {
+        var seatInfo = seatFor(current.matchId, side);
+        var args = { side: Q.sideName(side), name: current.sides[side].name };
+        if (!seatInfo || !seatInfo.device) {
+          unbound = true;
+          items.push(el("div", { class: "h-alert-item is-unbound h-" + side, "data-testid": "alert-unbound-" + side, text: t("host.alert.unbound", args) }));
+        } else if (!sideOnline(side)) {
+          items.push(el("div", { class: "h-alert-item is-offline h-" + side, "data-testid": "alert-offline-" + side, text: t("host.alert.offline", args) }));
+        }
+      });
+    }
+    var seen = {};
+    var fresh = false;
+    ((consoleData && consoleData.takeovers) || []).forEach(function (req) {
+      var id = req.match_id + "-" + req.side;
+      var keyId = id + "-" + req.device;
+      seen[keyId] = true;
+      if (!knownTakeovers[keyId]) fresh = true;
+      var args = { match_id: req.match_id, side: req.side, device: req.device };
+      var mt = matchById(req.match_id);
+      items.push(
+        el("div", { class: "h-alert-item is-takeover h-" + req.side, "data-testid": "takeover-" + id }, [
+          el("span", { text: t("host.alert.takeover", { side: Q.sideName(req.side), name: mt ? contestantName(mt[req.side]) : "" }) }),
+          " ",
+          el("button", {
+            type: "button",
+            class: "h-btn h-btn-small is-ok",
+            "data-testid": "takeover-approve-" + id,
+            text: t("host.takeover_approve"),
+            onclick: function () {
+              send("approve_takeover", args);
+            },
+          }),
+          " ",
+          el("button", {
+            type: "button",
+            class: "h-btn h-btn-small",
+            "data-testid": "takeover-deny-" + id,
+            text: t("host.takeover_deny"),
+            onclick: function () {
+              send("deny_takeover", args);
+            },
+          }),
+        ]),
+      );
+    });
+    knownTakeovers = seen;
+    if (fresh) Q.sound.play("takeover");
+    Q.fill($("#h-alerts"), items);
+    $("#h-alerts").hidden = !items.length;
+    // Seats and QR codes at the top until both phones are bound; back in the side column after.
+    var seats = $("#card-seats");
+    var slot = unbound ? $("#h-seats-slot") : $("#h-setup");
+    if (seats.parentNode !== slot) slot.appendChild(seats);
+    $("#h-seats-slot").hidden = !unbound;
+  }
+
+  function matchById(id) {
+    var list = (consoleData && consoleData.matches) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].id === id) return list[i];
+    return null;
+  }
+
+  $("#h-setup-toggle").addEventListener("click", function () {
+    var shown = document.body.classList.toggle("h-setup-shown");
+    setText($("#h-setup-toggle"), t(shown ? "host.setup_hide" : "host.setup_show"));
+  });
 
   /* Buzz receipts: who, when after opening, and the gap to the first press. */
   function renderLog() {
@@ -615,6 +747,7 @@
         }),
     );
     renderSeats();
+    if (current) renderAlerts();
     if (Q.hostTournament) Q.hostTournament.render(c);
   }
 
@@ -661,36 +794,6 @@
             },
           }),
         );
-        // Another phone asked for this seat (docs/protocol.md §13): the host decides.
-        ((c && c.takeovers) || []).forEach(function (req) {
-          if (req.match_id !== mt.id || req.side !== side) return;
-          var args = { match_id: mt.id, side: side, device: req.device };
-          children.push(
-            el("div", { class: "h-seat-takeover", "data-testid": "takeover-" + mt.id + "-" + side }, [
-              el("span", { text: t("host.takeover_request") }),
-              " ",
-              el("button", {
-                type: "button",
-                class: "h-btn h-btn-small",
-                "data-testid": "takeover-approve-" + mt.id + "-" + side,
-                text: t("host.takeover_approve"),
-                onclick: function () {
-                  send("approve_takeover", args);
-                },
-              }),
-              " ",
-              el("button", {
-                type: "button",
-                class: "h-btn h-btn-small",
-                "data-testid": "takeover-deny-" + mt.id + "-" + side,
-                text: t("host.takeover_deny"),
-                onclick: function () {
-                  send("deny_takeover", args);
-                },
-              }),
-            ]),
-          );
-        });
         return el("div", { class: "h-seat" }, children);
       });
       return el("div", { class: "h-seat-match" }, [
@@ -1061,23 +1164,51 @@
     setText($("#conn-text"), t("conn." + (s.status === "error" ? "offline" : s.status)));
     if (!Q.lastState()) Q.setPhase("connecting");
     if (s.status === "error" && s.error) {
-      showError(s.error.message);
+      showError(s.error.message, "conn");
       if (s.error.code === "unauthorized" || s.error.code === "bad_auth") {
         $("#token-form").hidden = false;
         $("#token-input").focus();
+      } else {
+        // A refusal the client library does not retry (a server still starting after a
+        // restart): try again, so the console comes back by itself like the LED and phones.
+        scheduleRetry();
       }
     }
-    if (s.status === "online") $("#token-form").hidden = true;
+    if (s.status === "online") {
+      $("#token-form").hidden = true;
+      // The trouble is over: its alert goes with it.
+      if (alertKind === "conn") showError("");
+    }
   });
 
+  var retryTimer = null;
+  function scheduleRetry() {
+    if (retryTimer) return;
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      if (Q.status().status !== "online") Q.reconnect();
+    }, 2000);
+  }
+
   Q.on("console", renderConsole);
+  // Browsers allow sound only after a gesture: the host's first key or click unlocks it.
+  ["keydown", "pointerdown"].forEach(function (name) {
+    document.addEventListener(
+      name,
+      function () {
+        Q.sound.unlock();
+      },
+      { once: true },
+    );
+  });
   buildControls();
+  renderControls();
   Q.setRenderer(render);
   // Test hook (kept stable): render a `console` message without a server.
   window.__quizConsole = renderConsole;
   if (!token()) {
     $("#token-form").hidden = false;
-    showError(t("error.unauthorized"));
+    showError(t("error.unauthorized"), "conn");
   }
   Q.connect({
     role: "host",

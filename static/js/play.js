@@ -39,8 +39,22 @@
     var err = $("#seat-error");
     setText(err, text);
     err.hidden = !text;
-    $("#seat-form").hidden = false;
+    err.dataset.pending = "";
+    if (text) $("#seat-form").hidden = false;
   }
+
+  /* The host moved this phone's seat to another phone: say so, forget the code and carry on
+   * as an audience phone, so it never asks for the seat back by itself. */
+  Q.on("notice", function (n) {
+    if (n.code !== "seat_moved") return;
+    forgetSeat();
+    showSeatError(t("play.seat_moved"));
+    // The server closes this socket next and the page comes back without a seat; should it
+    // still show the side a moment later (the close raced the reconnect), connect again.
+    window.setTimeout(function () {
+      if (body.dataset.role !== "audience") Q.reconnect();
+    }, 1500);
+  });
 
   $("#seat-form").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -702,11 +716,19 @@
     var err = $("#conn-error");
     setText(err, s.status === "error" && s.error ? s.error.message : "");
     err.hidden = !(s.status === "error" && s.error);
+    // Seated again (e.g. the host approved this phone's takeover): no stale 请稍候.
+    if (s.status === "online" && $("#seat-error").dataset.pending === "1") showSeatError("");
+    // A message about the seat (e.g. it moved to another phone) stays in view once online.
+    if (s.status === "online" && $("#seat-error").textContent && !$("#seat-error").hidden) {
+      $("#seat-form").hidden = false;
+    }
     if (s.status !== "error" || !s.error) return;
     var code = s.error.code;
     if (code === "takeover_pending") {
       // The host has been asked to move the seat to this phone: keep the code and ask again.
       showSeatError(t("play.takeover_pending"));
+      $("#seat-error").dataset.pending = "1";
+      err.hidden = true; // the seat line already says it, in words
       window.setTimeout(Q.reconnect, 3000);
       return;
     }

@@ -135,3 +135,32 @@ def test_finishing_marks_the_match_row(connect: Callable[..., TC], hub: LiveHub)
     with hub.sessions() as session:
         assert session.get(MatchRow, live.match_id).status == "live"  # type: ignore[union-attr]
     assert TOKEN
+
+
+def test_a_restart_with_a_running_clock_logs_no_error(
+    live: Live,
+    make_app: Callable[..., Flask],
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The recovery pause is a match change the audience follows: it must find its event
+    loaded (it used to fail on ``assert audience.event_id is not None`` and log a traceback)."""
+    live.host.host("show_question")
+    live.host.host("open_buzzing")
+    hub_of(app).stop()
+    caplog.clear()
+    restarted = hub_of(make_app())
+    assert restarted.current is not None and restarted.current.engine.snapshot()["paused"]
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+def test_an_undo_says_what_it_took_back(live: Live) -> None:
+    live.host.host("show_question")
+    live.host.host("open_buzzing")
+    live.red.command("buzz", press_at=None)
+    live.host.host("judge", correct=True)
+    ack = live.host.host("undo")
+    assert ack["ok"] and ack["undone"]["command"] == "judge"
+    ack = live.host.host("undo")
+    assert ack["ok"] and ack["undone"]["command"] == "open_buzzing"  # a buzz is not the host's to undo
