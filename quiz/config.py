@@ -56,6 +56,10 @@ class Config:
     # After a restart, deadlines that were running come back "paused" (the host resumes) or
     # "continue" from their logged server times (docs/reliability.md).
     RESUME_DEADLINES: str = "paused"
+    #: The survey and LED playlist files (quiz serve --survey / --playlist); None: the data
+    #: folder's survey.yaml / playlist.yaml (quiz.organiser_files).
+    SURVEY_FILE: str | None = None
+    PLAYLIST_FILE: str | None = None
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 

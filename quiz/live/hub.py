@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from quiz.engine import commands as C
 from quiz.live.admin import Admin
 from quiz.live.audience import AudienceDesk
+from quiz.live.audience_protocol import Screen
 from quiz.live.auth import HostToken
 from quiz.live.broadcast import Broadcaster
 from quiz.live.checkpoint import Checkpointer, sqlite_file
@@ -39,6 +41,7 @@ from quiz.live.fairness import FairBuzzing
 from quiz.live.gate import CommandGate
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Play
+from quiz.live.playlist import PlaylistDesk
 from quiz.live.protocol import (
     Command,
     ProtocolError,
@@ -53,6 +56,7 @@ from quiz.live.rooms import NAMESPACE, room_host
 from quiz.live.routes import ROUTES
 from quiz.live.seats import SeatDoor
 from quiz.live.service import MatchService, pick_moment
+from quiz.live.survey import SurveyDesk
 from quiz.live.takeover import Takeovers
 from quiz.live.ticker import IDLE_WAKE_S, Ticker, quiet
 from quiz.live.tournament import TournamentDesk
@@ -82,6 +86,8 @@ class LiveHub:
         tick_max_ms: int = 50,
         resume_deadlines: str = "paused",
         gc_maintenance: bool = False,
+        survey_file: Path | None = None,
+        playlist_file: Path | None = None,
     ) -> None:
         if resume_deadlines not in RESUME_DEADLINES:
             raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
@@ -149,12 +155,29 @@ class LiveHub:
             questions=questions,
             poke=self.ticker.poke,
         )
+        self.survey = SurveyDesk(  # the satisfaction survey (满意率)
+            sessions=sessions,
+            socketio=socketio,
+            async_mode=async_mode,
+            clock=clock,
+            phone=self.audience.phone,
+            show=lambda: self.audience.audience_screen(Screen(screen="survey")),
+            source=survey_file,
+        )
+        self.playlist = PlaylistDesk(  # the LED's slides between matches
+            socketio=socketio,
+            clock=clock,
+            event_id=lambda: int(self.event["id"]),
+            source=playlist_file,
+        )
         #: The owner of each route's handler (quiz/live/routes.py).
         self.desks: dict[type, object] = {
             Play: self.play,
             Admin: self.admin,
             TournamentDesk: self.tournament,
             AudienceDesk: self.audience,
+            SurveyDesk: self.survey,
+            PlaylistDesk: self.playlist,
         }
         # Full garbage collections at quiet moments only (quiz/live/collector.py).
         self.collector = Collector(gc_maintenance)
@@ -195,6 +218,7 @@ class LiveHub:
         # fell due during the outage, at the moment they fell due (the engine's rule).
         self.tournament.load()
         self.audience.load(self.event["id"])
+        self.survey.load(self.event["id"])
 
     def _pause_after_recovery(self, service: MatchService) -> None:
         """A clock that was running when the server stopped is paused at the last logged
@@ -210,6 +234,7 @@ class LiveHub:
         if not self.ticker.start():
             return
         self.audience.start()
+        self.survey.start()
         database = sqlite_file(str(self.sessions.kw["bind"].url))
         if database is not None:
             self._checkpointer = Checkpointer(database, self.async_mode)
@@ -218,6 +243,7 @@ class LiveHub:
     def stop(self) -> None:
         self.ticker.stop()
         self.audience.stop()
+        self.survey.stop()
         if self._checkpointer is not None:
             self._checkpointer.stop()
 
@@ -240,7 +266,7 @@ class LiveHub:
                 deadline = service.engine.next_deadline()
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
-        wait_ms = min(wait_ms, self.audience.tick(now))
+        wait_ms = min(wait_ms, self.audience.tick(now), self.survey.tick(now))
         is_quiet = lambda: quiet(self.matches.services.values(), now)  # noqa: E731
         if self.collector.maybe_collect(self.clock(), is_quiet):
             wait_ms = 0  # the collection took time: look at the deadlines again at once
@@ -267,6 +293,8 @@ class LiveHub:
         self.collector.connected(self.clock())
         self.broadcaster.send_to(client)
         self.audience.connected(client)
+        self.survey.connected(client)
+        self.playlist.connected(client)
         if client.role == "host":
             self.socketio.emit("console", self.console(), to=sid, namespace=NAMESPACE)
         if client.role == "player":
@@ -314,6 +342,7 @@ class LiveHub:
         self.connections.regroup()
         self.broadcaster.broadcast()
         self.audience.switch_event(self.event["id"])
+        self.survey.switch_event(self.event["id"])
         self.emit_console()
 
     # --- commands ----------------------------------------------------------------------------

@@ -65,6 +65,20 @@ from quiz.server.net import lan_addresses, make_listener, raise_open_files_limit
     help="After a restart, a running clock comes back paused (the host resumes) or continues "
     "from its logged deadline.",
 )
+@click.option(
+    "--survey",
+    "survey_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Survey file (满意率; default: survey.yaml in the data folder, else the bundled one).",
+)
+@click.option(
+    "--playlist",
+    "playlist_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="LED playlist file for between matches (default: playlist.yaml in the data folder).",
+)
 def serve(
     host: str,
     port: int,
@@ -78,6 +92,8 @@ def serve(
     public_url: str | None,
     quiet_qr: bool,
     resume_deadlines: str,
+    survey_file: str | None,
+    playlist_file: str | None,
 ) -> None:
     """Run the live quiz server (host console, LED display, phone buzzers)."""
     if bool(cert) != bool(key):
@@ -116,6 +132,8 @@ def serve(
             PUBLIC_URL=public_url,
             SOCKETIO_ASYNC_MODE=async_mode,
             RESUME_DEADLINES=resume_deadlines,
+            SURVEY_FILE=survey_file,
+            PLAYLIST_FILE=playlist_file,
         )
     )
     open_files = raise_open_files_limit()
