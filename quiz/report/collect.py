@@ -57,6 +57,7 @@ from quiz.report.sources import (
     bracket_of,
     draw_summary,
 )
+from quiz.report.survey import survey_report
 from quiz.tournament import TournamentError
 
 T = TypeVar("T")
@@ -489,6 +490,7 @@ def collect(
         audience = AudienceSummary(phones=len(phones), answers=answers)
     tournament = _read(partial(extra.tournament, session, event_id), "tournament", warnings)
     draws = _read(partial(extra.draws, session, event_id), "prize draws", warnings)
+    survey = _read(partial(survey_report, session, event_id), "survey", warnings)
     moments = sorted(
         t for s in summaries if s.status != "pending" for t in (s.started, s.finished) if t
     )
@@ -514,6 +516,7 @@ def collect(
         bracket=bracket_of(tournament) if tournament is not None else None,
         draws=tuple(draw_summary(d) for d in draws) if draws is not None else None,
         warnings=tuple(warnings),
+        survey=survey,
     )
 
 

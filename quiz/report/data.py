@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from quiz.report.survey import SurveyReport
+
 #: Answers a question needs before it may be called one of the hardest or easiest.
 MIN_SAMPLE = 2
 #: How many questions each of the hardest and easiest lists shows at most.
@@ -225,6 +227,8 @@ class ReportData:
     bracket: Bracket | None
     draws: tuple[DrawSummary, ...] | None
     warnings: tuple[str, ...] = field(default=())
+    #: The satisfaction survey (``quiz.report.survey.SurveyReport``); None: none was held.
+    survey: SurveyReport | None = None
 
     @property
     def contestant_rate(self) -> Rate:

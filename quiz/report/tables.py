@@ -21,6 +21,7 @@ from quiz.celltext import cell_text, is_formula_like
 from quiz.report.charts import percent
 from quiz.report.data import QuestionPlay, QuestionRate, Rate, ReportData
 from quiz.report.render import category_label, when
+from quiz.report.survey import SurveyReport
 
 Cell = str | int | float | None
 RATE_DIGITS = 4
@@ -290,7 +291,7 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
                 _cols(
                     "report.col.draw_id",
                     "report.col.prize",
-                    "report.col.count",
+                    "report.col.survey_count",
                     "report.col.eligible",
                     "report.col.drawn",
                     "report.col.winners",
@@ -310,7 +311,43 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
                 ),
             )
         )
+    if data.survey is not None:
+        tables.extend(survey_tables(data.survey, lang))
     return tables
+
+
+def survey_tables(survey: SurveyReport, lang: str) -> list[Table]:
+    """The survey's counts (the rating distribution, then each question's options) and the
+    free text, one row per comment."""
+    zh = lang.startswith("zh")
+    rows: list[tuple[Cell, ...]] = [
+        (i18n.translate("report.survey.rating", lang), f"{r}", n, _share(survey.share(n)))
+        for r, n in survey.distribution
+    ]
+    rows.append((i18n.translate("report.survey.mean", lang), "", survey.mean, None))
+    for q in survey.questions:
+        prompt = q.zh if zh else q.en
+        rows.extend(
+            (prompt, f"{o.key} {o.zh if zh else o.en}", o.count, _share(survey.share(o.count)))
+            for o in q.options
+        )
+    return [
+        Table(
+            "survey",
+            _cols(
+                "report.col.survey_item",
+                "report.col.survey_answer",
+                "report.col.survey_count",
+                "report.col.survey_share%",
+            ),
+            tuple(rows),
+        ),
+        Table("survey_comments", _cols("report.col.comment"), tuple((c,) for c in survey.comments)),
+    ]
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, RATE_DIGITS)
 
 
 def _ranked(q: QuestionRate, data: ReportData, lang: str) -> Cell:
