@@ -979,7 +979,7 @@
     document.body.dataset.playlist = s ? s.kind : "";
     renderAud();
     if (!own) return;
-    layer.className = "pl pl-" + s.kind;
+    layer.className = "pl is-" + s.kind;
     var title = s.title ? Q.pick(s.title) : "";
     $("#pl-title").hidden = !title;
     setText($("#pl-title"), title);
@@ -1002,6 +1002,14 @@
     if (restart) pl.index = -1;
     plNext();
   });
+
+  // Test hook (like __quizRender): show slide i now; the loop goes on from there.
+  window.__quizPlaylistShow = function (i) {
+    if (!pl.msg || !pl.msg.slides.length) return null;
+    pl.index = (i - 1 + pl.msg.slides.length) % pl.msg.slides.length;
+    plNext();
+    return document.body.dataset.playlist || null;
+  };
 
   // The attract screen comes and goes with the matches: the playlist follows it.
   window.setInterval(function () {
