@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quiz.audience.survey import SpecProblem, SpecReader
 from quiz.organiser_files import read_checked
-from quiz.text import InvalidText, clean_text
 
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -32,15 +32,8 @@ TEXT_MAX = 200
 QR_MAX = 300  # characters of a QR code's content (a link or a phone number)
 SHOWS = ("leaderboard", "draw")
 KINDS = ("text", "image", "qr", "show")
-LANGS = ("zh", "en")
 
 Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    loc: Loc
-    message: str
 
 
 @dataclass(frozen=True)
@@ -63,30 +56,14 @@ class Playlist:
         return {s.image for s in self.slides if s.image is not None}
 
 
-class _Check:
+class _Check(SpecReader):
     def __init__(self, folder: Path) -> None:
+        super().__init__()
         self.folder = folder
-        self.problems: list[Problem] = []
 
-    def fail(self, loc: Loc, message: str) -> None:
-        self.problems.append(Problem(loc, message))
-
-    def text(self, value: Any, loc: Loc, limit: int = TEXT_MAX) -> dict[str, str] | None:
-        if isinstance(value, str):
-            value = {"zh": value}
-        if not isinstance(value, dict) or not value.keys() <= set(LANGS) or "zh" not in value:
-            self.fail(loc, "expected a text or {zh, en}")
-            return None
-        out = {}
-        for lang in LANGS:
-            if lang in value:
-                try:
-                    out[lang] = clean_text(value[lang], limit)
-                except InvalidText as exc:
-                    self.fail((*loc, lang), f"the text {exc.message}")
-                    return None
-        out.setdefault("en", out["zh"])
-        return out
+    def words(self, value: Any, loc: Loc) -> dict[str, str] | None:
+        text = self.text(value, loc, TEXT_MAX)
+        return None if text is None else text.to_dict()
 
     def image(self, name: Any, loc: Loc) -> str | None:
         if (
@@ -131,10 +108,10 @@ class _Check:
         if not SECONDS_MIN <= seconds <= SECONDS_MAX:
             self.fail((*loc, "seconds"), f"seconds must be {SECONDS_MIN}-{SECONDS_MAX}")
             return None
-        title = self.text(raw["title"], (*loc, "title")) if "title" in raw else None
-        caption = self.text(raw["caption"], (*loc, "caption")) if "caption" in raw else None
+        title = self.words(raw["title"], (*loc, "title")) if "title" in raw else None
+        caption = self.words(raw["caption"], (*loc, "caption")) if "caption" in raw else None
         if kind == "text":
-            body = self.text(raw["text"], (*loc, "text"))
+            body = self.words(raw["text"], (*loc, "text"))
             return None if body is None else Slide("text", seconds, title, body)
         if kind == "image":
             name = self.image(raw["image"], (*loc, "image"))
@@ -151,11 +128,11 @@ class _Check:
         return Slide("show", seconds, title, show=raw["show"])
 
 
-def parse_playlist(data: Any, base: Path) -> tuple[Playlist | None, list[Problem]]:
+def parse_playlist(data: Any, base: Path) -> tuple[Playlist | None, list[SpecProblem]]:
     """The playlist of a file's data; ``base``: the file's folder (``images`` is relative)."""
     check = _Check(base)
     if not isinstance(data, dict):
-        return None, [Problem((), "expected a mapping with slides")]
+        return None, [SpecProblem((), "expected a mapping with slides")]
     for key in data:
         if key not in ("v", "images", "slides"):
             check.fail((key,), f"unknown key {key!r} (known: images, slides, v)")

@@ -112,7 +112,10 @@ def _letter(index: int) -> str:
     return chr(ord("A") + index)
 
 
-class _Parser:
+class SpecReader:
+    """Collects the problems of an organiser's file's data at their paths; also used by the
+    LED playlist's file (``quiz.playlist``)."""
+
     def __init__(self) -> None:
         self.problems: list[SpecProblem] = []
 
@@ -129,7 +132,7 @@ class _Parser:
                 self.fail((*loc, key), f"unknown key {key!r} (known: {', '.join(sorted(allowed))})")
         return value
 
-    def text(self, value: Any, loc: Loc) -> Text | None:
+    def text(self, value: Any, loc: Loc, limit: int = TEXT_MAX) -> Text | None:
         """``{zh, en}`` (en falls back to zh); a plain string is taken for both."""
         if isinstance(value, str):
             value = {"zh": value}
@@ -142,7 +145,7 @@ class _Parser:
             if raw is None:
                 continue
             try:
-                out[lang] = clean_text(raw, TEXT_MAX)
+                out[lang] = clean_text(raw, limit)
             except InvalidText as exc:
                 self.fail((*loc, lang), f"the text {exc.message}")
         if "zh" not in out:
@@ -181,7 +184,7 @@ class _Parser:
 def parse_survey(data: Any) -> tuple[Survey | None, list[SpecProblem]]:
     """A survey from the plain data of its file (see ``question_bank/survey.yaml``), or None
     and every problem found."""
-    p = _Parser()
+    p = SpecReader()
     found = p.mapping(data, (), ("v", "title", "rating", "questions", "comment", "comment_max"))
     if found is None:
         return None, p.problems
@@ -315,6 +318,7 @@ __all__ = [
     "MAX_QUESTIONS",
     "RATINGS",
     "SpecProblem",
+    "SpecReader",
     "Survey",
     "SurveyAnswer",
     "SurveyError",
