@@ -9,12 +9,13 @@ import csv
 import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 from openpyxl import load_workbook
 
-from tests.conftest import LiveServer, Peer
+from tests.conftest import LiveServer, Peer, stop_server
 
 pytestmark = [pytest.mark.e2e]
 
@@ -140,3 +141,32 @@ def test_survey_answers_are_rate_limited(
     codes = [a.get("error", {}).get("code") for a in acks]
     assert "rate_limited" in codes
     assert all(a["ok"] or a["error"]["code"] == "rate_limited" for a in acks), codes
+
+
+def test_the_survey_survives_a_restart_and_the_organisers_file_is_checked(
+    live_server_factory: Callable[..., LiveServer], sio_peer: Callable[..., Peer], tmp_path: Path
+) -> None:
+    mine = tmp_path / "survey.yaml"  # the data folder's survey.yaml overrides the bundled one
+    mine.write_text("title: 我们的调查\nquestions:\n  - prompt: 好吗\n    options: [好]\n", "utf-8")
+    server = live_server_factory()
+    host = sio_peer(server, "host", token=server.token)
+    refused = host.command("survey_start")
+    assert refused["error"]["code"] == "invalid"
+    assert f"{mine}:4:14: options: a list of 2-6 texts" in refused["error"]["message"]
+    mine.write_text("title: 我们的调查\nrating: 打分\n", "utf-8")
+    assert host.command("survey_start")["questions"] == 0
+    phone = sio_peer(server, "player", device="survey-phone-1")
+    phone.wait_for(lambda s: s["open"] and s["survey"]["title"]["zh"] == "我们的调查", "survey")
+    assert phone.command("survey_answer", rating=2)["verdict"] == "accepted"
+    host.wait_latest(lambda s: s["result"]["answered"] == 1, "survey")
+
+    stop_server(server)
+    again = live_server_factory(database_url=server.database_url, token=server.token)
+    host = sio_peer(again, "host", token=again.token)
+    seen = host.wait_for(lambda s: s["survey"] is not None, "survey")
+    assert seen["open"] and seen["result"]["answered"] == 1 and seen["result"]["mean"] == 2
+    # The same phone is the same phone: its answer is replaced, never counted twice.
+    phone = sio_peer(again, "player", device="survey-phone-1")
+    assert phone.command("survey_answer", rating=2)["verdict"] == "unchanged"
+    assert phone.command("survey_answer", rating=4)["verdict"] == "changed"
+    host.wait_latest(lambda s: s["result"]["answered"] == 1 and s["result"]["mean"] == 4, "survey")
