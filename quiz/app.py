@@ -109,6 +109,8 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         min_free_mb=config.STORAGE_MIN_FREE_MB,
         remote_host=config.REMOTE_HOST,
         address_limits=config.ADDRESS_LIMITS,
+        survey_file=Path(config.SURVEY_FILE) if config.SURVEY_FILE else None,
+        playlist_file=Path(config.PLAYLIST_FILE) if config.PLAYLIST_FILE else None,
     )
     app.extensions["quiz.hub"] = hub
     cluster = None
@@ -125,6 +127,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
     i18n.init_app(app, event_lang=lambda: hub.event.get("lang"))
 
+    from quiz.live.playlist_views import bp as playlist_bp
     from quiz.live.tournament_views import bp as tournament_bp
     from quiz.report.web import bp as report_bp
     from quiz.server.headers import add_security_headers
@@ -134,6 +137,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(tournament_bp)
+    app.register_blueprint(playlist_bp)
     if cluster is not None:
         cluster.start()
     elif config.LIVE_TICKER:

@@ -64,6 +64,10 @@ class Config:
     REMOTE_HOST: bool = False
     # Per-address limits (quiz.live.addresses.AddressLimits); None: the defaults.
     ADDRESS_LIMITS: Any = None
+    #: The survey and LED playlist files (quiz serve --survey / --playlist); None: the data
+    #: folder's survey.yaml / playlist.yaml (quiz.organiser_files).
+    SURVEY_FILE: str | None = None
+    PLAYLIST_FILE: str | None = None
     # Directory of the bundled question bank, imported on first run by quiz serve.
     BANK_PATH: str | None = None
 

@@ -23,7 +23,7 @@ EVENT_YOU = "audience_you"  # one phone's own nickname, answer, verdict, rank an
 EVENT_SCREEN = "audience_screen"  # what the LED shows: leaderboard, draw, audience result...
 EVENT_ADMIN = "audience_admin"  # the host's audience panel
 
-SCREENS = ("match", "question", "result", "leaderboard", "draw")
+SCREENS = ("match", "question", "result", "leaderboard", "draw", "survey")
 TIMER_MIN_MS = 3_000
 TIMER_MAX_MS = 600_000
 Letter = Field(min_length=1, max_length=1, pattern="^[A-Z]$")
@@ -78,7 +78,7 @@ class NextQuestion(_Strict):
 
 
 class Screen(_Strict):
-    screen: Literal["match", "question", "result", "leaderboard", "draw"]
+    screen: Literal["match", "question", "result", "leaderboard", "draw", "survey"]
 
 
 class PrepareDraw(_Strict):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -28,6 +29,7 @@ from quiz.engine import commands as C
 from quiz.live.addresses import Addresses, AddressLimits, is_loopback
 from quiz.live.admin import Admin
 from quiz.live.audience import AudienceDesk
+from quiz.live.audience_protocol import Screen
 from quiz.live.auth import HostToken
 from quiz.live.broadcast import Broadcaster
 from quiz.live.checkpoint import Checkpointer, sqlite_file
@@ -40,6 +42,7 @@ from quiz.live.gate import CommandGate
 from quiz.live.ledger import CommandLedger
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Play
+from quiz.live.playlist import PlaylistDesk
 from quiz.live.protocol import (
     Auth,
     Command,
@@ -57,6 +60,7 @@ from quiz.live.routes import ROUTES
 from quiz.live.seats import SeatDoor
 from quiz.live.service import MatchService, pick_moment
 from quiz.live.storage import DEFAULT_MIN_FREE_MB, StorageHealth
+from quiz.live.survey import SurveyDesk
 from quiz.live.takeover import Takeovers
 from quiz.live.ticker import IDLE_WAKE_S, Ticker, quiet
 from quiz.live.tournament import TournamentDesk
@@ -93,6 +97,8 @@ class LiveHub:
         min_free_mb: int = DEFAULT_MIN_FREE_MB,
         remote_host: bool = False,
         address_limits: AddressLimits | None = None,
+        survey_file: Path | None = None,
+        playlist_file: Path | None = None,
     ) -> None:
         if resume_deadlines not in RESUME_DEADLINES:
             raise ValueError(f"resume_deadlines must be one of {', '.join(RESUME_DEADLINES)}")
@@ -169,12 +175,29 @@ class LiveHub:
             poke=self.ticker.poke,
             draw_entries_per_address=self.addresses.limits.draw_entries,
         )
+        self.survey = SurveyDesk(  # the satisfaction survey (满意率)
+            sessions=sessions,
+            socketio=socketio,
+            async_mode=async_mode,
+            clock=clock,
+            phone=self.audience.phone,
+            show=lambda: self.audience.audience_screen(Screen(screen="survey")),
+            source=survey_file,
+        )
+        self.playlist = PlaylistDesk(  # the LED's slides between matches
+            socketio=socketio,
+            clock=clock,
+            event_id=lambda: int(self.event["id"]),
+            source=playlist_file,
+        )
         #: The owner of each route's handler (quiz/live/routes.py).
         self.desks: dict[type, object] = {
             Play: self.play,
             Admin: self.admin,
             TournamentDesk: self.tournament,
             AudienceDesk: self.audience,
+            SurveyDesk: self.survey,
+            PlaylistDesk: self.playlist,
         }
         # Full garbage collections at quiet moments only (quiz/live/collector.py).
         self.collector = Collector(gc_maintenance)
@@ -224,6 +247,9 @@ class LiveHub:
                 self._pause_after_recovery(service)
         # "continue": deadlines keep their logged server times; the ticker expires any that
         # fell due during the outage, at the moment they fell due (the engine's rule).
+        self.tournament.load()
+        self.audience.load(self.event["id"])
+        self.survey.load(self.event["id"])
 
     def _pause_after_recovery(self, service: MatchService) -> None:
         """A clock that was running when the server stopped is paused at the last logged
@@ -254,6 +280,7 @@ class LiveHub:
         if not self.ticker.start():
             return
         self.audience.start()
+        self.survey.start()
         database = sqlite_file(str(self.sessions.kw["bind"].url))
         if database is not None:
             self._checkpointer = Checkpointer(
@@ -267,6 +294,7 @@ class LiveHub:
     def stop(self) -> None:
         self.ticker.stop()
         self.audience.stop()
+        self.survey.stop()
         if self._checkpointer is not None:
             self._checkpointer.stop()
 
@@ -298,7 +326,7 @@ class LiveHub:
                 deadline = service.engine.next_deadline()
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
-        wait_ms = min(wait_ms, self.audience.tick(now))
+        wait_ms = min(wait_ms, self.audience.tick(now), self.survey.tick(now))
         is_quiet = lambda: quiet(self.matches.services.values(), now)  # noqa: E731
         if self.collector.maybe_collect(self.clock(), is_quiet):
             wait_ms = 0  # the collection took time: look at the deadlines again at once
@@ -325,6 +353,8 @@ class LiveHub:
         self.collector.connected(self.clock())
         self.broadcaster.send_to(client)
         self.audience.connected(client)
+        self.survey.connected(client)
+        self.playlist.connected(client)
         if client.role == "host":
             self.socketio.emit("console", self.console(), to=sid, namespace=NAMESPACE)
         if client.role == "player":
@@ -397,6 +427,7 @@ class LiveHub:
         self.connections.regroup()
         self.broadcaster.broadcast()
         self.audience.switch_event(self.event["id"])
+        self.survey.switch_event(self.event["id"])
         self.emit_console()
 
     # --- commands ----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from quiz.live.audience_protocol import (
 )
 from quiz.live.connections import Call
 from quiz.live.play import Play
+from quiz.live.playlist import PlaylistArgs, PlaylistDesk
 from quiz.live.protocol import (
     AddContestant,
     AddPairing,
@@ -51,6 +52,7 @@ from quiz.live.protocol import (
     Takeover,
     validate_args,
 )
+from quiz.live.survey import SurveyDesk
 from quiz.live.tournament import TournamentDesk
 
 HOST = frozenset({"host"})
@@ -138,4 +140,11 @@ ROUTES: dict[str, Route] = {
     "answer": Route(AUDIENCE, None, audience_answer, AudienceDesk),
     "guess": Route(AUDIENCE, None, audience_answer, AudienceDesk),  # answer's older name
     "nickname": Route(AUDIENCE, None, audience_nickname, AudienceDesk),
+    # The satisfaction survey (满意率, §14): the host opens and closes it, phones answer once.
+    "survey_start": Route(HOST, NoArgs, SurveyDesk.survey_start, SurveyDesk),
+    "survey_stop": Route(HOST, NoArgs, SurveyDesk.survey_stop, SurveyDesk),
+    "survey_answer": Route(AUDIENCE, None, SurveyDesk.survey_answer, SurveyDesk),
+    # The LED's playlist between matches (§16).
+    "playlist_start": Route(HOST, PlaylistArgs, PlaylistDesk.playlist_start, PlaylistDesk),
+    "playlist_stop": Route(HOST, NoArgs, PlaylistDesk.playlist_stop, PlaylistDesk),
 }

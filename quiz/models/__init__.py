@@ -12,6 +12,7 @@ from quiz.models.audience import (
 from quiz.models.bank import Question, QuestionVersion
 from quiz.models.base import Base
 from quiz.models.live import Contestant, Match, MatchLogEntry, QuizEvent, Seat
+from quiz.models.survey import SurveyAnswer, SurveyRun
 from quiz.models.tournament import Tournament, TournamentMatch
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "QuestionVersion",
     "QuizEvent",
     "Seat",
+    "SurveyAnswer",
+    "SurveyRun",
     "Tournament",
     "TournamentMatch",
 ]

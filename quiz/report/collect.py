@@ -59,6 +59,7 @@ from quiz.report.sources import (
     bracket_of,
     draw_summary,
 )
+from quiz.report.survey import survey_report
 from quiz.tournament import TournamentError
 
 T = TypeVar("T")
@@ -499,6 +500,7 @@ def collect(
         else ()
     )
     draws = _read(partial(extra.draws, session, event_id), "prize draws", warnings)
+    survey = _read(partial(survey_report, session, event_id), "survey", warnings)
     moments = sorted(
         t for s in summaries if s.status != "pending" for t in (s.started, s.finished) if t
     )
@@ -526,6 +528,7 @@ def collect(
         warnings=tuple(warnings),
         reach=reach,
         awareness=awareness,
+        survey=survey,
     )
 
 

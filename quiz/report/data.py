@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from quiz.report.awareness import MessageRate
     from quiz.report.reach import Reach
 
+from quiz.report.survey import SurveyReport
+
 #: Answers a question needs before it may be called one of the hardest or easiest.
 MIN_SAMPLE = 2
 #: How many questions each of the hardest and easiest lists shows at most.
@@ -235,6 +237,8 @@ class ReportData:
     #: The campaign's measures: reach (到达率) and per key message awareness (知晓率).
     reach: Reach | None = None
     awareness: tuple[MessageRate, ...] = ()
+    #: The satisfaction survey (``quiz.report.survey.SurveyReport``); None: none was held.
+    survey: SurveyReport | None = None
 
     @property
     def contestant_rate(self) -> Rate:

@@ -23,6 +23,7 @@ from quiz.report.charts import percent
 from quiz.report.data import CategoryRate, QuestionPlay, QuestionRate, Rate, ReportData
 from quiz.report.reach import Reach
 from quiz.report.render import category_label, when
+from quiz.report.survey import SurveyReport
 
 if TYPE_CHECKING:
     from quiz.report.merge import Merged
@@ -276,7 +277,7 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
                 _cols(
                     "report.col.draw_id",
                     "report.col.prize",
-                    "report.col.count",
+                    "report.col.survey_count",
                     "report.col.eligible",
                     "report.col.drawn",
                     "report.col.winners",
@@ -301,6 +302,8 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
             reach_table([(ev.title, data.reach)], lang),
             awareness_table([(ev.title, data.awareness)], lang),
         ]
+    if data.survey is not None:
+        tables.extend(survey_tables(data.survey, lang))
     return tables
 
 
@@ -423,6 +426,40 @@ def awareness_table(rows: Sequence[tuple[str, Sequence[MessageRate]]], lang: str
         ),
         tuple((name, *cells(m)) for name, rates in rows for m in rates),
     )
+
+
+def survey_tables(survey: SurveyReport, lang: str) -> list[Table]:
+    """The survey's counts (the rating distribution, then each question's options) and the
+    free text, one row per comment."""
+    zh = lang.startswith("zh")
+    rows: list[tuple[Cell, ...]] = [
+        (i18n.translate("report.survey.rating", lang), f"{r}", n, _share(survey.share(n)))
+        for r, n in survey.distribution
+    ]
+    rows.append((i18n.translate("report.survey.mean", lang), "", survey.mean, None))
+    for q in survey.questions:
+        prompt = q.zh if zh else q.en
+        rows.extend(
+            (prompt, f"{o.key} {o.zh if zh else o.en}", o.count, _share(survey.share(o.count)))
+            for o in q.options
+        )
+    return [
+        Table(
+            "survey",
+            _cols(
+                "report.col.survey_item",
+                "report.col.survey_answer",
+                "report.col.survey_count",
+                "report.col.survey_share%",
+            ),
+            tuple(rows),
+        ),
+        Table("survey_comments", _cols("report.col.comment"), tuple((c,) for c in survey.comments)),
+    ]
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, RATE_DIGITS)
 
 
 def _ranked(q: QuestionRate, data: ReportData, lang: str) -> Cell:

@@ -102,8 +102,24 @@ from quiz.server.venue import address_limits, https_files, venue_options
     "--min-free-mb",
     default=None,
     type=click.IntRange(0),
-    help="Refuse commands (storage_unavailable) when the data folder has less free space than "
-    "this, in MB (default: $QUIZ_MIN_FREE_MB, else 64).",
+    help="磁盘余量下限 / refuse commands (storage_unavailable) when the data folder has less "
+    "free space than this, in MB (default: $QUIZ_MIN_FREE_MB, else 64).",
+)
+@click.option(
+    "--survey",
+    "survey_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="满意度调查文件 / survey file (default: survey.yaml in the data folder, else the "
+    "bundled one).",
+)
+@click.option(
+    "--playlist",
+    "playlist_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="大屏轮播文件 / LED playlist file for between matches (default: playlist.yaml in the "
+    "data folder).",
 )
 def serve(
     host: str,
@@ -121,6 +137,8 @@ def serve(
     min_free_mb: int | None,
     remote_host: bool,
     self_signed: bool,
+    survey_file: str | None,
+    playlist_file: str | None,
     **per_ip: Any,
 ) -> None:
     """启动现场抢答服务器（主持人控制台、大屏、选手手机） / run the live quiz server (host
@@ -166,6 +184,8 @@ def serve(
             **({} if min_free_mb is None else {"STORAGE_MIN_FREE_MB": min_free_mb}),
             REMOTE_HOST=remote_host,
             ADDRESS_LIMITS=limits,
+            SURVEY_FILE=survey_file,
+            PLAYLIST_FILE=playlist_file,
         )
     )
     open_files = raise_open_files_limit()

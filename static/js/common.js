@@ -186,7 +186,8 @@
 
   var listeners = { state: [], status: [], console: [], audience: [], notice: [] };
   /* Audience play-along and prize draws (docs/protocol.md §14): passed on as they come. */
-  var AUDIENCE_EVENTS = ["audience_round", "audience_you", "audience_screen", "audience_admin"];
+  // The satisfaction survey and the LED playlist (§14, §16) come the same way.
+  var AUDIENCE_EVENTS = ["audience_round", "audience_you", "audience_screen", "audience_admin", "survey", "playlist"];
   AUDIENCE_EVENTS.forEach(function (name) {
     listeners[name] = [];
   });

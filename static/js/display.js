@@ -623,7 +623,7 @@
    * the fastest correct nicknames), the leaderboard, and the prize draw with its animation.
    * The server says what to show (`audience_screen`); the question and result come in
    * `audience_round`, the live count in `audience`. */
-  var aud = { screen: null, round: null, count: null, notBefore: 0, draw: null, undrawn: {}, roll: null };
+  var aud = { screen: null, round: null, count: null, notBefore: 0, draw: null, undrawn: {}, roll: null, survey: null };
   var AUD_FASTEST = 5;
   var AUD_WINNERS_MAX = 24;
   var AUD_ROLL_MS = 2600;
@@ -649,6 +649,7 @@
     if (sc.screen === "result") return r && r.result && !staleResult(r) ? "result" : null;
     if (sc.screen === "leaderboard") return "leaderboard";
     if (sc.screen === "draw") return sc.draw ? "draw" : null;
+    if (sc.screen === "survey") return aud.survey && aud.survey.survey ? "survey" : null;
     return null;
   }
 
@@ -858,8 +859,39 @@
     Q.fill(list, cells);
   }
 
+  /* The satisfaction survey (满意率): the mean rating and one bar per rating 5..1 (`survey`);
+   * the free text never reaches the wall. */
+  function audSurvey() {
+    var s = aud.survey;
+    var res = s.result || { answered: 0, mean: null, distribution: {} };
+    setText($("#aud-title"), Q.pick(s.survey.title));
+    setText($("#aud-sub"), Q.pick(s.survey.rating));
+    setText($("#aud-survey-mean"), res.mean == null ? "–" : res.mean.toFixed(1));
+    setText($("#aud-survey-count"), t("display.survey.answered", { n: res.answered }));
+    var most = 1;
+    [1, 2, 3, 4, 5].forEach(function (r) {
+      most = Math.max(most, res.distribution[r] || 0);
+    });
+    Q.fill(
+      $("#aud-survey-bars"),
+      [5, 4, 3, 2, 1].map(function (r) {
+        var n = res.distribution[r] || 0;
+        var share = res.answered ? Math.round((100 * n) / res.answered) : 0;
+        var fill = el("div", { class: "aud-bar-fill" });
+        fill.style.width = Math.round((100 * n) / most) + "%";
+        return el("li", { class: "aud-bar", "data-rating": r }, [
+          el("span", { class: "aud-bar-key", "data-fit": "5", "data-fit-group": "aud-bar-keys", text: r + "★" }),
+          el("div", { class: "aud-bar-track" }, [fill]),
+          el("span", { class: "aud-bar-num", "data-fit": "4.2", "data-fit-group": "aud-bar-nums", text: n + " · " + share + "%" }),
+        ]);
+      }),
+    );
+    setText($("#aud-status"), s.open ? t("display.survey.open") + " · " + audJoinHint() : t("display.survey.closed"));
+  }
+
   function renderAud() {
-    var view = audView();
+    var forced = plAudView();
+    var view = forced || (plShowing() ? null : audView());
     var layer = $("#aud");
     layer.hidden = !view;
     document.body.dataset.audience = view || "";
@@ -867,11 +899,13 @@
     $("#aud-result").hidden = view !== "result";
     $("#aud-board").hidden = view !== "leaderboard";
     $("#aud-draw").hidden = view !== "draw";
+    $("#aud-survey").hidden = view !== "survey";
     if (view !== "draw") audStopRoll();
     if (!view) return;
     if (view === "question") audQuestion();
     else if (view === "result") audResult();
     else if (view === "leaderboard") audBoard();
+    else if (view === "survey") audSurvey();
     else audDraw();
     Q.fitAll(layer);
   }
@@ -897,6 +931,109 @@
     renderAud();
   });
 
+  Q.on("survey", function (s) {
+    if (!s || typeof s !== "object") return;
+    aud.survey = s;
+    if (document.body.dataset.audience === "survey" || (aud.screen && aud.screen.screen === "survey")) renderAud();
+  });
+
+  /* ------------------------------------------------------------------ the playlist */
+
+  /* Between matches the organiser's slides loop on the wall (docs/playlist.md): text, an image
+   * from the organiser's folder, a QR code made by the server, or the audience layer's
+   * leaderboard or draw. Shown only while the wall would show its attract screen; a slide of
+   * a draw that does not exist is skipped. Each wall loops on its own clock. */
+  var pl = { msg: null, index: -1, timer: null };
+
+  function plShowing() {
+    return !!(pl.msg && pl.msg.running && pl.msg.slides.length && !$("#attract").hidden);
+  }
+
+  function plSlide() {
+    return plShowing() && pl.index >= 0 ? pl.msg.slides[pl.index] : null;
+  }
+
+  function plAudView() {
+    var s = plSlide();
+    if (!s) return null;
+    if (s.kind === "leaderboard") return aud.screen ? "leaderboard" : null;
+    if (s.kind === "draw") return aud.screen && aud.screen.draw ? "draw" : null;
+    return null;
+  }
+
+  function plUsable(s) {
+    if (s.kind === "leaderboard") return !!aud.screen;
+    if (s.kind === "draw") return !!(aud.screen && aud.screen.draw);
+    return true;
+  }
+
+  function plNext() {
+    if (pl.timer) window.clearTimeout(pl.timer);
+    pl.timer = null;
+    if (!plShowing()) {
+      pl.index = -1;
+      plRender();
+      return;
+    }
+    var slides = pl.msg.slides;
+    for (var step = 1; step <= slides.length; step++) {
+      var i = (pl.index + step) % slides.length;
+      if (plUsable(slides[i])) {
+        pl.index = i;
+        break;
+      }
+    }
+    plRender();
+    pl.timer = window.setTimeout(plNext, slides[pl.index].ms);
+  }
+
+  function plRender() {
+    var s = plSlide();
+    var layer = $("#playlist");
+    var own = !!s && s.kind !== "leaderboard" && s.kind !== "draw";
+    layer.hidden = !own;
+    document.body.dataset.playlist = s ? s.kind : "";
+    renderAud();
+    if (!own) return;
+    layer.className = "pl is-" + s.kind;
+    var title = s.title ? Q.pick(s.title) : "";
+    $("#pl-title").hidden = !title;
+    setText($("#pl-title"), title);
+    var text = s.kind === "text" ? Q.pick(s.text) : "";
+    $("#pl-text").hidden = s.kind !== "text";
+    setText($("#pl-text"), text);
+    var caption = s.kind !== "text" && s.text ? Q.pick(s.text) : "";
+    $("#pl-caption").hidden = !caption;
+    setText($("#pl-caption"), caption);
+    var img = $("#pl-img");
+    img.hidden = !s.src;
+    if (s.src && img.getAttribute("src") !== s.src) img.setAttribute("src", s.src);
+    Q.fitAll(layer);
+  }
+
+  Q.on("playlist", function (p) {
+    if (!p || typeof p !== "object" || !Array.isArray(p.slides)) return;
+    var restart = !pl.msg || pl.msg.started_at !== p.started_at;
+    pl.msg = p;
+    if (restart) pl.index = -1;
+    plNext();
+  });
+
+  // Test hook (like __quizRender): show slide i now; the loop goes on from there.
+  window.__quizPlaylistShow = function (i) {
+    if (!pl.msg || !pl.msg.slides.length) return null;
+    pl.index = (i - 1 + pl.msg.slides.length) % pl.msg.slides.length;
+    plNext();
+    return document.body.dataset.playlist || null;
+  };
+
+  // The attract screen comes and goes with the matches: the playlist follows it.
+  window.setInterval(function () {
+    var showing = plShowing();
+    if (showing && pl.index < 0) plNext();
+    else if (!showing && pl.index >= 0) plNext();
+  }, 500);
+
   Q.on("audience", function (c) {
     if (!c || typeof c !== "object") return;
     aud.count = c;
@@ -910,6 +1047,7 @@
   window.addEventListener("resize", function () {
     // After the page's own refit (80 ms): the winners' grid depends on the wall's shape.
     if (!$("#aud").hidden) window.setTimeout(renderAud, 90);
+    if (!$("#playlist").hidden) window.setTimeout(plRender, 90);
   });
 
   Q.on("status", function (s) {

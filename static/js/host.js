@@ -898,7 +898,7 @@
    * from `audience_admin` (and the count from `audience`); every button is one command. */
   var audAdmin = null;
   var audCount = null;
-  var AUD_SCREENS = ["match", "result", "leaderboard", "draw"];
+  var AUD_SCREENS = ["match", "result", "leaderboard", "draw", "survey"];
 
   function audStageName(stage) {
     if (!stage) return t("host.aud.stage_all");
@@ -1110,6 +1110,38 @@
   });
   $("#ha-quiz-stop").addEventListener("click", function () {
     send("audience_stop", {});
+  });
+
+  /* The satisfaction survey and the LED playlist (docs/protocol.md §14, §16). */
+  $("#hs-start").addEventListener("click", function () {
+    send("survey_start", {});
+  });
+  $("#hs-stop").addEventListener("click", function () {
+    send("survey_stop", {});
+  });
+  $("#hp-start").addEventListener("click", function () {
+    var insert = [];
+    if ($("#hp-board").checked) insert.push("leaderboard");
+    if ($("#hp-draw").checked) insert.push("draw");
+    send("playlist_start", { insert: insert });
+  });
+  $("#hp-stop").addEventListener("click", function () {
+    send("playlist_stop", {});
+  });
+  Q.on("survey", function (s) {
+    if (!s || typeof s !== "object") return;
+    var r = s.result;
+    var line = !s.survey
+      ? t("host.survey.none")
+      : t(s.open ? "host.survey.open" : "host.survey.closed", {
+          n: r ? r.answered : 0,
+          mean: r && r.mean != null ? r.mean.toFixed(2) : "–",
+        });
+    setText($("#hs-state"), line);
+  });
+  Q.on("playlist", function (p) {
+    if (!p || typeof p !== "object") return;
+    setText($("#hp-state"), p.running ? t("host.playlist.running", { n: p.slides.length }) : t("host.playlist.stopped"));
   });
 
   $("#ha-settings").addEventListener("submit", function (e) {

@@ -367,6 +367,111 @@
     if (was !== count.open) rerender();
   });
 
+  /* ------------------------------------------------------------ the survey (满意率) */
+
+  /* While the host has the survey open (`survey`), an audience phone shows it above
+   * everything else: a one-tap 1-5 rating (sent at once), the organiser's questions and an
+   * optional comment (sent with 提交, replacing the phone's earlier answer). The server keeps
+   * one answer per phone; this phone remembers what it sent per survey run. */
+  var survey = { msg: null, rating: 0, picks: {}, sent: false, sending: false, note: "", bad: false, shownRun: null };
+
+  function surveySend() {
+    var s = survey.msg;
+    if (!s || !survey.rating || survey.sending) return;
+    var args = { rating: survey.rating, choices: survey.picks };
+    var box = $("#survey-comment");
+    if (s.survey.comment && box.value.trim()) args.comment = box.value;
+    survey.sending = true;
+    Q.command("survey_answer", args).then(function (ack) {
+      survey.sending = false;
+      survey.sent = !!ack.ok;
+      survey.bad = !ack.ok;
+      survey.note = ack.ok ? t("play.survey.thanks") : ack.error.message;
+      if (ack.ok && navigator.vibrate) navigator.vibrate(30);
+      renderSurvey(true);
+    });
+    renderSurvey(true);
+  }
+
+  function surveyButton(label, on, testid, onclick) {
+    return Q.el("button", { type: "button", class: "p-opt" + (on ? " is-selected" : ""), "data-testid": testid, onclick: onclick }, [label]);
+  }
+
+  function renderSurvey(show) {
+    var s = survey.msg;
+    var box = $("#survey");
+    var open = !!(show && s && s.open && s.survey);
+    box.hidden = !open;
+    document.body.dataset.survey = open ? (survey.sent ? "sent" : "open") : "";
+    if (!open) return;
+    if (survey.shownRun !== s.run) {
+      survey.shownRun = s.run;
+      survey.note = "";
+    }
+    var sv = s.survey;
+    setText($("#survey-title"), Q.pick(sv.title));
+    setText($("#survey-rating-q"), Q.pick(sv.rating));
+    Q.fill(
+      $("#survey-rating"),
+      [1, 2, 3, 4, 5].map(function (n) {
+        var b = surveyButton(String(n), survey.rating === n, "rating-" + n, function () {
+          survey.rating = n;
+          surveySend();
+        });
+        b.classList.add("p-rate");
+        b.setAttribute("aria-label", t("play.survey.rate", { n: n }));
+        return b;
+      }),
+    );
+    Q.fill(
+      $("#survey-questions"),
+      sv.questions.map(function (q) {
+        return Q.el("fieldset", { class: "p-survey-field" }, [
+          Q.el("legend", { class: "p-survey-q", text: Q.pick(q.prompt) }),
+          Q.el(
+            "div",
+            { class: "p-options" },
+            q.options.map(function (o) {
+              var on = survey.picks[q.id] === o.key;
+              return surveyButton(Q.pick(o), on, "survey-" + q.id + "-" + o.key, function () {
+                if (on) delete survey.picks[q.id];
+                else survey.picks[q.id] = o.key;
+                survey.sent = false;
+                renderSurvey(true);
+              });
+            }),
+          ),
+        ]);
+      }),
+    );
+    var comment = $("#survey-comment");
+    comment.hidden = !sv.comment;
+    $("#survey-comment-label").hidden = !sv.comment;
+    if (sv.comment) {
+      setText($("#survey-comment-label"), Q.pick(sv.comment));
+      comment.maxLength = sv.comment_max;
+    }
+    var submit = $("#survey-submit");
+    submit.hidden = !survey.rating || (!sv.questions.length && !sv.comment);
+    submit.disabled = survey.sending;
+    var note = $("#survey-note");
+    var text = survey.sending ? "…" : survey.note || (survey.rating ? "" : t("play.survey.tap"));
+    setText(note, text);
+    note.hidden = !text;
+    note.className = "p-verdict" + (survey.bad ? " is-bad" : survey.sent ? " is-ok" : "");
+  }
+
+  $("#survey-submit").addEventListener("click", surveySend);
+  $("#survey-comment").addEventListener("input", function () {
+    survey.sent = false;
+  });
+
+  Q.on("survey", function (s) {
+    if (!s || typeof s !== "object") return;
+    survey.msg = s;
+    rerender();
+  });
+
   /* ------------------------------------------------------------------ the buzzer */
 
   var buzz = $("#buzz");
@@ -593,6 +698,7 @@
     var name = seatedName ? " · " + seatedName : "";
     setText($("#who"), side ? Q.sideName(side) + name : t("play.audience"));
     audienceChrome(!side);
+    renderSurvey(!side);
     $("#show-seat").hidden = !!side;
     if (side) $("#seat-form").hidden = true;
 

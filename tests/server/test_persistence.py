@@ -163,4 +163,6 @@ def test_an_undo_says_what_it_took_back(live: Live) -> None:
     ack = live.host.host("undo")
     assert ack["ok"] and ack["undone"]["command"] == "judge"
     ack = live.host.host("undo")
-    assert ack["ok"] and ack["undone"]["command"] == "open_buzzing"  # a buzz is not the host's to undo
+    assert (
+        ack["ok"] and ack["undone"]["command"] == "open_buzzing"
+    )  # a buzz is not the host's to undo
