@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quiz import records
@@ -23,9 +23,9 @@ from quiz.models.audience import (
     AudiencePresence,
     AudienceQuestion,
 )
+from quiz.models.survey import SurveyAnswer
 
 #: The survey's answers (another part of the campaign measures): one row per phone and event.
-SURVEY_TABLE = "survey_response"
 #: Bucket widths the joins chart picks from, in minutes, so it has at most ``MAX_BUCKETS`` bars.
 BUCKET_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 1440)
 MAX_BUCKETS = 24
@@ -168,18 +168,18 @@ def reach_of(
 
 
 def survey_recorded(session: Session) -> bool:
-    return inspect(session.get_bind()).has_table(SURVEY_TABLE)
+    """The database has the survey's table (an archive from before the survey may not)."""
+    return records.has_tables(session, SurveyAnswer)
 
 
 def survey_phones(session: Session, event_id: int) -> set[str]:
-    """The phones that took the event's survey (empty until the survey table exists)."""
+    """The phones that took the event's survey (empty where the survey's table is missing)."""
     if not survey_recorded(session):
         return set()
-    table = Table(SURVEY_TABLE, MetaData(), autoload_with=session.get_bind())
-    if "phone" not in table.c or "event_id" not in table.c:
-        return set()
-    rows = session.execute(select(table.c.phone).where(table.c.event_id == event_id).distinct())
-    return {str(phone) for (phone,) in rows}
+    rows = session.scalars(
+        select(SurveyAnswer.phone).where(SurveyAnswer.event_id == event_id).distinct()
+    )
+    return {str(phone) for phone in rows}
 
 
 def _ms(moment: object) -> int:
