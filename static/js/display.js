@@ -145,9 +145,12 @@
     var meta = [];
     if (q.category) meta.push(Q.categoryName(q.category));
     if (q.difficulty) meta.push(t("display.difficulty", { n: q.difficulty }));
-    var metaParts = [Q.el("span", { class: "q-meta-text", text: meta.join(" · ") })];
-    if (q.multiple) metaParts.push(Q.el("span", { class: "kind-badge", text: t("display.multiple") }));
-    Q.fill($("#q-meta"), metaParts);
+    if (q.multiple) {
+      // 多选 as a badge after the category line (the fit routine sizes the row as a whole).
+      Q.fill($("#q-meta"), [meta.join(" · ") + " ", Q.el("span", { class: "kind-badge", text: t("display.multiple") })]);
+    } else {
+      setText($("#q-meta"), meta.join(" · "));
+    }
 
     // The answer is shown only once judged; before that a stale one is never rendered.
     var answer = judged && q.answer ? q.answer : [];
