@@ -336,7 +336,6 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
     host.click(approve)
     blue2.wait_for_function("() => document.body.dataset.side === 'blue'")
     blue2.wait_for_selector("#seat-error", state="hidden")
-    day.network_noise = False
     blue.wait_for_function(
         "t => document.getElementById('seat-error').textContent === t",
         arg=t(blue, "play.seat_moved"),
@@ -345,6 +344,8 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
     assert blue.locator("#seat-error").is_visible()  # it says why
     host.wait_for_timeout(5000)  # the phone that lost the seat does not ask for it back
     assert host.locator("[data-testid^=takeover-]").count() == 0
+    # The old phone's socket, closed by the server, was logged by the browser until here.
+    day.network_noise = False
     day.check("takeover-done")
     blue.context.close()
     del day.pages["blue"]
