@@ -40,6 +40,8 @@ WECHAT_UA = (
 ALLOWED_WORDS = {"vs", "ms", "Space", "Enter", "Esc", "QR", "LED", "Wi", "Fi", "WiFi", "ID"}
 # File formats and the language switch's own name for English.
 ALLOWED_WORDS |= {"CSV", "JSON", "csv", "xlsx", "Excel", "English"}
+# Words Chinese uses as they are (the bank's prompts say 下载App).
+ALLOWED_WORDS |= {"App", "APP"}
 
 # The visible text of a page, leaving out what is code by nature: seat and claim codes,
 # addresses, question codes, keyboard keys.
@@ -334,7 +336,6 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
     host.click(approve)
     blue2.wait_for_function("() => document.body.dataset.side === 'blue'")
     blue2.wait_for_selector("#seat-error", state="hidden")
-    day.network_noise = False
     blue.wait_for_function(
         "t => document.getElementById('seat-error').textContent === t",
         arg=t(blue, "play.seat_moved"),
@@ -343,6 +344,8 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
     assert blue.locator("#seat-error").is_visible()  # it says why
     host.wait_for_timeout(5000)  # the phone that lost the seat does not ask for it back
     assert host.locator("[data-testid^=takeover-]").count() == 0
+    # The old phone's socket, closed by the server, was logged by the browser until here.
+    day.network_noise = False
     day.check("takeover-done")
     blue.context.close()
     del day.pages["blue"]
@@ -410,7 +413,11 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
     host.fill("[data-testid=draw-min]", "0")
     host.click("[data-testid=draw-prepare]")
     run = host.locator("[data-testid^=run-]").first
-    run.wait_for()
+    host.wait_for_function(
+        "() => document.querySelector('[data-testid^=run-]') ||"
+        " !document.getElementById('h-error').hidden"
+    )
+    assert not host.locator("[data-testid=error]").is_visible(), text(host, "[data-testid=error]")
     run.click()
     host.wait_for_selector("[data-testid^=winners-] li")
     day.check("draw")
