@@ -1,5 +1,7 @@
 """The printable HTML report: ``templates/report.html`` rendered with the report's data.
 
+The tables are the ones ``quiz.report.tables`` defines for the CSV and XLSX files too, in
+their page rendering; this module adds the cover, the chart and the sections around them.
 Rendered by a Jinja environment of its own (autoescape on, strict undefined) so that
 ``quiz report`` on the command line and ``/host/report`` in the server produce the very same
 page. The page is self-contained: inline CSS, inline SVG charts, no script, no link to
@@ -9,7 +11,6 @@ anything but the optional download links the server passes in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -18,14 +19,15 @@ from markupsafe import Markup
 
 from quiz import i18n
 from quiz.report.charts import Series, percent, rate_bars
-from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
+from quiz.report.data import CategoryRate, ReportData
+from quiz.report.labels import category_label, when
+from quiz.report.tables import PageTable, report_grids
 from quiz.resources import templates_dir
 
 TEMPLATE = "report.html"
 #: Chart colours that stay apart when printed in grey (dark and light).
 CONTESTANTS_COLOUR = "#27496d"
 AUDIENCE_COLOUR = "#e8a33d"
-PROMPT_MAX = 90
 
 
 @cache
@@ -40,35 +42,6 @@ def _environment() -> Environment:
     env.filters["pct"] = lambda value: percent(value)
     env.filters["when"] = when
     return env
-
-
-def when(moment: datetime | None, with_time: bool = True) -> str:
-    """Local time of the machine making the report (the venue laptop)."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone()
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-
-
-def category_label(category: str, lang: str) -> str:
-    if not category:
-        return i18n.translate("report.uncategorised", lang)
-    key = "category." + category.replace("-", "_")
-    return i18n.translate(key, lang) if key in i18n.catalog(lang) else category
-
-
-def prompt_of(question: QuestionInfo, lang: str, limit: int = PROMPT_MAX) -> str:
-    text = (question.prompt_en if lang == "en" else question.prompt_zh) or question.prompt_zh
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def rate_text(rate: Rate | None, lang: str) -> str:
-    """``66.7% (2/3)``; a dash when nothing was answered, "none recorded" for no data."""
-    if rate is None:
-        return i18n.translate("report.none_recorded", lang)
-    if not rate.total:
-        return "—"
-    return f"{percent(rate.value)} ({rate.correct}/{rate.total})"
 
 
 def category_chart(categories: tuple[CategoryRate, ...], lang: str) -> Markup:
@@ -98,14 +71,20 @@ def render_html(
     def _(key: str, **params: Any) -> str:
         return i18n.translate(key, lang, **params)
 
+    grids = report_grids(data, lang)
+    tables = {name: grid.page() for name, grid in grids.items()}
+    ranked: list[tuple[str, PageTable]] = [
+        (_(key), grids["questions"].page(rows))
+        for key, rows in (("report.hardest", data.hardest), ("report.easiest", data.easiest))
+        if rows
+    ]
     template = _environment().get_template(TEMPLATE)
     return template.render(
         data=data,
         lang=lang,
         _=_,
-        category=lambda c: category_label(c, lang),
-        prompt=lambda q: prompt_of(q, lang),
-        rate=lambda r: rate_text(r, lang),
+        tables=tables,
+        ranked=ranked,
         chart=category_chart(data.categories, lang) if data.categories else None,
         links=list(links),
     )

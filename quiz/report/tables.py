@@ -1,95 +1,116 @@
-"""The report as tables, written as CSV files or as one XLSX workbook (one sheet per table).
+"""The report's tables, each defined once (``quiz.report.grid``) and rendered three ways:
+CSV files, one XLSX workbook (one sheet per table) and the printed page (``render.py``).
 
-Both formats come from the same :class:`Table` values, so a CSV file and its sheet always
-hold the same rows. Headers are in the report's language; rates are fractions (0-1, four
-decimals in CSV, a percent format in Excel) next to the counts they come from, and an empty
-cell means "no answers". Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
-``@``) is prefixed with an apostrophe: contestant names and titles are typed by people.
+Files: headers are in the report's language; rates are fractions (0-1, four decimals in CSV, a
+percent format in Excel) next to the counts they come from, and an empty cell means "no
+answers". Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is
+prefixed with an apostrophe (``quiz.celltext``): contestant names and titles are typed by
+people. The page shows fewer columns, combined and coloured (see each table's ``page_order``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from quiz import i18n
-from quiz.celltext import cell_text, is_formula_like
 from quiz.report.charts import percent
-from quiz.report.data import QuestionPlay, QuestionRate, Rate, ReportData
-from quiz.report.render import category_label, when
+from quiz.report.data import (
+    BracketMatch,
+    CategoryRate,
+    ContestantSummary,
+    DrawSummary,
+    MatchSummary,
+    QuestionPlay,
+    QuestionRate,
+    Ranking,
+    Rate,
+    ReportData,
+)
+from quiz.report.grid import (
+    BREAK,
+    Cell,
+    Column,
+    Field,
+    Grid,
+    PageTable,
+    Piece,
+    R,
+    Shown,
+    Span,
+    Table,
+    table_csv,
+    write_xlsx,
+)
+from quiz.report.labels import category_label, prompt_of, rate_text, when
 
-Cell = str | int | float | None
 RATE_DIGITS = 4
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str  # catalog key of the header
-    rate: bool = False  # a 0-1 fraction, shown as a percent in Excel
+def _both(key: str, get: Callable[[R], Cell], cls: str = "", width: str = "") -> Field[R]:
+    """A field the files and the page show alike."""
+
+    def shown(row: R) -> Shown:
+        value = get(row)
+        return "" if value is None else value
+
+    return Field(key, get, shown, cls=cls, width=width)
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str  # file stem and the catalog key report.table.<name>
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[Cell, ...], ...]
+def _fraction(value: float | None) -> Cell:
+    return None if value is None else round(value, RATE_DIGITS)
 
 
-def _cols(*keys: str) -> tuple[Column, ...]:
-    return tuple(Column(k.removesuffix("%"), rate=k.endswith("%")) for k in keys)
+def _rate_fields(
+    get: Callable[[R], Rate | None], keys: tuple[str, str, str]
+) -> tuple[Field[R], ...]:
+    """answers, correct, rate (files only): all empty when nothing was recorded."""
+
+    def total(row: R) -> Cell:
+        rate = get(row)
+        return None if rate is None else rate.total
+
+    def correct(row: R) -> Cell:
+        rate = get(row)
+        return None if rate is None else rate.correct
+
+    def value(row: R) -> Cell:
+        rate = get(row)
+        return None if rate is None else _fraction(rate.value)
+
+    return (Field(keys[0], total), Field(keys[1], correct), Field(keys[2], value, rate=True))
 
 
-def _rate(rate: Rate | None) -> tuple[Cell, Cell, Cell]:
-    """answers, correct, rate: all empty when nothing was recorded."""
-    if rate is None:
-        return None, None, None
-    value = rate.value
-    return rate.total, rate.correct, None if value is None else round(value, RATE_DIGITS)
-
-
-_CONTESTANT_RATE = ("report.col.answers", "report.col.correct", "report.contestant_rate%")
+_CONTESTANT_RATE = ("report.col.answers", "report.col.correct", "report.contestant_rate")
 _AUDIENCE_RATE = (
     "report.col.audience_answers",
     "report.col.audience_correct",
-    "report.audience_rate%",
+    "report.audience_rate",
 )
 
 
-def _outcome(play: QuestionPlay) -> str:
-    if play.winner:
-        return play.winner
-    return play.void_reason or "unfinished"
+class _Words:
+    """The report's language: catalog text and the labels both renderings use."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **params: object) -> str:
+        return i18n.translate(key, self.lang, **params)
+
+    def category(self, category: str) -> str:
+        return category_label(category, self.lang)
+
+    def rate(self, rate: Rate | None) -> str:
+        return rate_text(rate, self.lang)
 
 
-def _attempts_text(play: QuestionPlay, lang: str) -> str:
-    def t(key: str) -> str:
-        return i18n.translate(key, lang)
-
-    parts = []
-    for a in play.attempts:
-        text = f"{a.name} {t('report.right') if a.correct else t('report.wrong')}"
-        if a.rebound:
-            text += f" ({t('report.rebound')})"
-        if a.by != "phone":
-            text += f" ({t('report.by.' + a.by)})"
-        parts.append(text)
-    return "; ".join(parts)
-
-
-def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
-    """Every table of the event report; bracket, ranking and draws only when recorded."""
-
-    def t(key: str, **params: object) -> str:
-        return i18n.translate(key, lang, **params)
-
+def _summary(data: ReportData, t: _Words) -> Grid[tuple[str, Cell]]:
     none = t("report.none_recorded")
     ev = data.event
     total = data.contestant_rate
-    summary_rows: list[tuple[Cell, ...]] = [
+    rows: tuple[tuple[str, Cell], ...] = (
         (t("report.event_id"), ev.id),
         (t("report.event_title"), ev.title),
         (t("report.date"), when(ev.first_play or ev.created, with_time=False)),
@@ -109,278 +130,423 @@ def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
         ),
         (t("report.draws"), len(data.draws) if data.draws is not None else none),
         (t("report.generated_at"), when(data.generated)),
-    ]
-    tables = [
-        Table("summary", _cols("report.col.item", "report.col.value"), tuple(summary_rows)),
-        Table(
-            "matches",
-            _cols(
-                "report.col.match",
-                "report.col.match_id",
-                "report.col.status",
-                "side.red",
-                "side.blue",
-                "report.col.red_games",
-                "report.col.blue_games",
-                "report.col.winner_side",
+    )
+    return Grid(
+        "summary",
+        (Field("report.col.item", lambda r: r[0]), Field("report.col.value", lambda r: r[1])),
+        rows,
+    )
+
+
+def _match_fields(
+    number: Callable[[R], int], match_id: Callable[[R], int], t: _Words
+) -> tuple[Field[R], Field[R]]:
+    """The match a row belongs to: its number ("Match 2" on the page) and its id."""
+    return (
+        Field(
+            "report.col.match", number, lambda row: t("match.number", n=number(row)), cls="nowrap"
+        ),
+        Field("report.col.match_id", match_id),
+    )
+
+
+def _match_status(m: MatchSummary, t: _Words) -> Shown:
+    parts: list[Piece] = [Span(t(f"host.match_status.{m.status}"), "nowrap")]
+    if m.termination and m.termination != "games":
+        parts.append(f"· {t(f'report.termination.{m.termination}')}")
+    if not m.replayed:
+        parts += ["·", Span(t("report.replay_failed"), "bad")]
+    return tuple(parts)
+
+
+def _matches(data: ReportData, t: _Words) -> Grid[MatchSummary]:
+    return Grid(
+        "matches",
+        (
+            *_match_fields(lambda m: m.number, lambda m: m.id, t),
+            Field("report.col.status", lambda m: m.status),
+            Field("side.red", lambda m: m.red, lambda m: Span(m.red, "red")),
+            Field("side.blue", lambda m: m.blue, lambda m: Span(m.blue, "blue")),
+            Field("report.col.red_games", lambda m: m.red_games),
+            Field("report.col.blue_games", lambda m: m.blue_games),
+            Field("report.col.winner_side", lambda m: m.winner),
+            Field(
                 "report.col.winner",
-                "report.col.termination",
-                "report.col.questions",
-                "report.col.voids",
-                "report.col.red_violations",
-                "report.col.blue_violations",
-                "report.col.started",
-                "report.col.finished",
+                lambda m: m.winner_name,
+                lambda m: Span(m.winner_name or "", m.winner) if m.winner else "—",
             ),
-            tuple(
-                (
-                    m.number,
-                    m.id,
-                    m.status,
-                    m.red,
-                    m.blue,
-                    m.red_games,
-                    m.blue_games,
-                    m.winner,
-                    m.winner_name,
-                    m.termination,
-                    m.questions,
-                    m.voids,
-                    m.red_violations,
-                    m.blue_violations,
-                    when(m.started),
-                    when(m.finished) if m.finished else None,
-                )
-                for m in data.matches
+            Field("report.col.termination", lambda m: m.termination),
+            _both("report.col.questions", lambda m: m.questions, cls="num"),
+            _both("report.col.voids", lambda m: m.voids, cls="num"),
+            Field("report.col.red_violations", lambda m: m.red_violations),
+            Field("report.col.blue_violations", lambda m: m.blue_violations),
+            Field("report.col.started", lambda m: when(m.started)),
+            Field("report.col.finished", lambda m: when(m.finished) if m.finished else None),
+            # The page only: a score and the violations as "red : blue", the status in words.
+            Field("report.col.score", page=lambda m: f"{m.red_games} : {m.blue_games}", cls="num"),
+            Field("report.col.status", page=lambda m: _match_status(m, t)),
+            Field(
+                "report.col.violations",
+                page=lambda m: f"{m.red_violations} : {m.blue_violations}",
+                cls="num",
             ),
         ),
-        Table(
-            "categories",
-            _cols(
-                "report.col.category_id",
+        data.matches,
+        page_order=(
+            "report.col.match",
+            "side.red",
+            "side.blue",
+            "report.col.score",
+            "report.col.winner",
+            "report.col.status",
+            "report.col.questions",
+            "report.col.voids",
+            "report.col.violations",
+        ),
+    )
+
+
+def _categories(data: ReportData, t: _Words) -> Grid[CategoryRate]:
+    return Grid(
+        "categories",
+        (
+            Field("report.col.category_id", lambda c: c.category),
+            _both(
                 "report.col.category",
-                "report.col.shown",
-                *_CONTESTANT_RATE,
-                *_AUDIENCE_RATE,
+                lambda c: t.category(c.category),
             ),
-            tuple(
-                (
-                    c.category,
-                    category_label(c.category, lang),
-                    c.shown,
-                    *_rate(c.contestants),
-                    *_rate(c.audience),
-                )
-                for c in data.categories
-            ),
+            _both("report.col.shown", lambda c: c.shown, cls="num"),
+            *_rate_fields(lambda c: c.contestants, _CONTESTANT_RATE),
+            *_rate_fields(lambda c: c.audience, _AUDIENCE_RATE),
+            Field("report.contestant_rate", page=lambda c: t.rate(c.contestants), cls="num"),
+            Field("report.audience_rate", page=lambda c: t.rate(c.audience), cls="num"),
         ),
-        Table(
-            "questions",
-            _question_columns(with_events=False),
-            tuple(
-                (*_question_row(q, lang, with_events=False), _ranked(q, data, lang))
-                for q in data.questions
-            ),
+        data.categories,
+        page_order=(
+            "report.col.category",
+            "report.col.shown",
+            "report.contestant_rate",
+            "report.audience_rate",
         ),
-        Table(
-            "contestants",
-            _cols(
-                "report.col.contestant_id",
-                "report.col.name",
-                "report.col.matches",
-                "report.col.wins",
-                *_CONTESTANT_RATE,
-                "report.col.violations",
-            ),
-            tuple(
-                (c.id, c.name, c.matches, c.wins, *_rate(c.answers), c.violations)
-                for c in data.contestants
-            ),
-        ),
-        Table(
-            "asked",
-            _cols(
-                "report.col.match",
-                "report.col.match_id",
-                "report.col.game",
-                "report.col.number",
+    )
+
+
+def _questions(
+    name: str,
+    rates: Sequence[QuestionRate],
+    t: _Words,
+    *,
+    with_events: bool,
+    ranked: Callable[[QuestionRate], Cell] | None = None,
+) -> Grid[QuestionRate]:
+    """Per question version: the event's ``questions`` table (with ``ranked``) and the
+    statistics across events (``with_events``). The page shows it as the hardest and
+    easiest lists (``Grid.page(data.hardest)``)."""
+    return Grid(
+        name,
+        (
+            _both(
                 "report.col.code",
-                "report.col.version",
-                "report.col.category_id",
-                "report.col.outcome",
-                "report.col.winner",
-                "report.col.attempts",
-                *_CONTESTANT_RATE,
-                "report.col.violations",
-                *_AUDIENCE_RATE,
+                lambda q: q.question.code,
+                cls="nowrap",
+                width="10%",
             ),
-            tuple(
-                (
-                    p.match_number,
-                    p.match_id,
-                    p.game,
-                    p.number,
-                    p.question.code,
-                    p.question.version,
-                    p.question.category,
-                    _outcome(p),
-                    p.winner_name,
-                    _attempts_text(p, lang),
-                    *_rate(p.contestants),
-                    p.violations,
-                    *_rate(p.audience),
-                )
-                for p in data.plays
+            Field("report.col.version", lambda q: q.question.version),
+            Field("report.col.version_id", lambda q: q.question.version_id),
+            Field("report.col.category_id", lambda q: q.question.category),
+            Field("report.col.prompt_zh", lambda q: q.question.prompt_zh),
+            Field("report.col.prompt_en", lambda q: q.question.prompt_en),
+            *((Field("report.col.events", lambda q: q.events),) if with_events else ()),
+            Field("report.col.shown", lambda q: q.shown),
+            Field("report.col.voids", lambda q: q.voided),
+            Field("report.col.void_rate", lambda q: _fraction(q.void_rate), rate=True),
+            *_rate_fields(lambda q: q.contestants, _CONTESTANT_RATE),
+            *_rate_fields(lambda q: q.audience, _AUDIENCE_RATE),
+            Field("report.col.pooled_rate", lambda q: _fraction(q.pooled.value), rate=True),
+            *((Field("report.col.ranked", ranked),) if ranked is not None else ()),
+            Field(
+                "report.col.category", page=lambda q: t.category(q.question.category), width="15%"
+            ),
+            Field("report.col.prompt", page=lambda q: prompt_of(q.question, t.lang)),
+            Field(
+                "report.contestants", page=lambda q: t.rate(q.contestants), cls="num", width="14%"
+            ),
+            Field("report.audience", page=lambda q: t.rate(q.audience), cls="num", width="14%"),
+            Field(
+                "report.col.rate",
+                page=lambda q: Span(percent(q.pooled.value), tag="strong"),
+                cls="num",
+                width="11%",
             ),
         ),
+        tuple(rates),
+        page_order=(
+            "report.col.code",
+            "report.col.category",
+            "report.col.prompt",
+            "report.contestants",
+            "report.audience",
+            "report.col.rate",
+        ),
+        css="fixed",
+    )
+
+
+def _contestants(data: ReportData, t: _Words) -> Grid[ContestantSummary]:
+    return Grid(
+        "contestants",
+        (
+            Field("report.col.contestant_id", lambda c: c.id),
+            _both("report.col.name", lambda c: c.name),
+            _both("report.col.matches", lambda c: c.matches, cls="num"),
+            _both("report.col.wins", lambda c: c.wins, cls="num"),
+            *_rate_fields(lambda c: c.answers, _CONTESTANT_RATE),
+            _both("report.col.violations", lambda c: c.violations, cls="num"),
+            Field("report.col.answers", page=lambda c: c.answers.total, cls="num"),
+            Field("report.col.rate", page=lambda c: t.rate(c.answers), cls="num"),
+        ),
+        data.contestants,
+        page_order=(
+            "report.col.name",
+            "report.col.matches",
+            "report.col.wins",
+            "report.col.answers",
+            "report.col.rate",
+            "report.col.violations",
+        ),
+    )
+
+
+def _outcome(play: QuestionPlay) -> str:
+    if play.winner:
+        return play.winner
+    return play.void_reason or "unfinished"
+
+
+def _attempts_text(play: QuestionPlay, t: _Words) -> str:
+    parts = []
+    for a in play.attempts:
+        text = f"{a.name} {t('report.right') if a.correct else t('report.wrong')}"
+        if a.rebound:
+            text += f" ({t('report.rebound')})"
+        if a.by != "phone":
+            text += f" ({t('report.by.' + a.by)})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _attempts_shown(play: QuestionPlay, t: _Words) -> Shown:
+    parts: list[Piece] = []
+    for a in play.attempts:
+        if parts:
+            parts.append(BREAK)
+        parts.append(Span(a.name, a.side))
+        parts.append(Span(t("report.right"), "ok") if a.correct else Span(t("report.wrong"), "bad"))
+        if a.rebound:
+            parts.append(f"({t('report.rebound')})")
+        if a.by != "phone":
+            parts.append(f"({t('report.by.' + a.by)})")
+    if not parts:
+        parts.append("—")
+    if play.violations:
+        parts += [BREAK, f"{t('report.col.violations')}: {play.violations}"]
+    return tuple(parts)
+
+
+def _outcome_shown(play: QuestionPlay, t: _Words) -> Shown:
+    if play.winner:
+        return t("report.won_by", name=play.winner_name)
+    if play.void_reason:
+        return t(f"report.void.{play.void_reason}")
+    return t("report.unfinished")
+
+
+def _asked(data: ReportData, t: _Words) -> Grid[QuestionPlay]:
+    return Grid(
+        "asked",
+        (
+            *_match_fields(lambda p: p.match_number, lambda p: p.match_id, t),
+            Field("report.col.game", lambda p: p.game, lambda p: f"{p.game}.{p.number}", cls="num"),
+            Field("report.col.number", lambda p: p.number),
+            _both(
+                "report.col.code",
+                lambda p: p.question.code,
+                cls="nowrap",
+            ),
+            Field("report.col.version", lambda p: p.question.version),
+            Field("report.col.category_id", lambda p: p.question.category),
+            Field("report.col.outcome", _outcome, lambda p: _outcome_shown(p, t)),
+            Field("report.col.winner", lambda p: p.winner_name),
+            Field(
+                "report.col.attempts",
+                lambda p: _attempts_text(p, t),
+                lambda p: _attempts_shown(p, t),
+            ),
+            *_rate_fields(lambda p: p.contestants, _CONTESTANT_RATE),
+            Field("report.col.violations", lambda p: p.violations),
+            *_rate_fields(lambda p: p.audience, _AUDIENCE_RATE),
+            Field("report.col.category", page=lambda p: t.category(p.question.category)),
+            Field(
+                "report.audience",
+                page=lambda p: t.rate(p.audience) if p.audience and p.audience.total else "—",
+                cls="num",
+            ),
+        ),
+        data.plays,
+        page_order=(
+            "report.col.match",
+            "report.col.game",
+            "report.col.code",
+            "report.col.category",
+            "report.col.attempts",
+            "report.col.outcome",
+            "report.audience",
+        ),
+    )
+
+
+def _bracket_winner(s: BracketMatch, t: _Words) -> Shown:
+    if not s.winner:
+        return Span(t(f"report.slot.{s.status}"), "muted")
+    if s.forfeit:
+        return (s.winner, f"({t('report.termination.forfeit')})")
+    return s.winner
+
+
+def _bracket(data: ReportData, t: _Words) -> Grid[BracketMatch]:
+    matches = data.bracket.matches if data.bracket else ()
+    return Grid(
+        "bracket",
+        (
+            Field(
+                "report.col.round",
+                lambda s: s.round,
+                lambda s: t("report.round_no", n=s.round),
+                cls="nowrap",
+            ),
+            Field("report.col.slot", lambda s: s.id),
+            Field("side.red", lambda s: s.red, lambda s: s.red or "—"),
+            Field("side.blue", lambda s: s.blue, lambda s: s.blue or "—"),
+            Field("report.col.status", lambda s: s.status),
+            Field("report.col.red_games", lambda s: s.red_games),
+            Field("report.col.blue_games", lambda s: s.blue_games),
+            Field("report.col.winner", lambda s: s.winner, lambda s: _bracket_winner(s, t)),
+            Field("report.termination.forfeit", lambda s: 1 if s.forfeit else 0),
+            Field(
+                "report.col.score",
+                page=lambda s: "" if s.red_games is None else f"{s.red_games} : {s.blue_games}",
+                cls="num",
+            ),
+        ),
+        matches,
+        page_order=(
+            "report.col.round",
+            "side.red",
+            "side.blue",
+            "report.col.score",
+            "report.col.winner",
+        ),
+        page_rows=tuple(sorted(matches, key=lambda s: s.round)),  # round by round
+    )
+
+
+def _ranking(data: ReportData) -> Grid[Ranking]:
+    # A knockout ranks by how far one got; the page shows wins and games for a league only.
+    league = data.bracket is not None and data.bracket.format != "single_elimination"
+    return Grid(
+        "ranking",
+        (
+            Field(
+                "report.col.place",
+                lambda r: r.place,
+                lambda r: "—" if r.place is None else r.place,
+                cls="num",
+                width="15%",
+            ),
+            _both("report.col.name", lambda r: r.name),
+            Field("report.col.wins", lambda r: r.wins, lambda r: r.wins or 0, cls="num"),
+            Field("report.col.losses", lambda r: r.losses, lambda r: r.losses or 0, cls="num"),
+            Field("report.col.games_won", lambda r: r.games_won),
+            Field("report.col.games_lost", lambda r: r.games_lost),
+            Field("report.col.games", page=lambda r: f"{r.games_won} : {r.games_lost}", cls="num"),
+        ),
+        data.bracket.ranking if data.bracket else (),
+        page_order=(
+            "report.col.place",
+            "report.col.name",
+            *(("report.col.wins", "report.col.losses", "report.col.games") if league else ()),
+        ),
+    )
+
+
+def _draws_shown(d: DrawSummary, t: _Words) -> Shown:
+    if not d.drawn:
+        return Span(t("report.not_drawn"), "muted")
+    return ("、" if t.lang == "zh-CN" else ", ").join(d.winners)
+
+
+def _draws(data: ReportData, t: _Words) -> Grid[DrawSummary]:
+    return Grid(
+        "draws",
+        (
+            Field("report.col.draw_id", lambda d: d.id),
+            _both("report.col.prize", lambda d: d.prize),
+            _both("report.col.count", lambda d: d.count, cls="num"),
+            _both("report.col.eligible", lambda d: d.eligible, cls="num"),
+            Field("report.col.drawn", lambda d: 1 if d.drawn else 0),
+            Field(
+                "report.col.winners", lambda d: "; ".join(d.winners), lambda d: _draws_shown(d, t)
+            ),
+            Field("report.col.commitment", lambda d: d.commitment),
+        ),
+        data.draws or (),
+        page_order=(
+            "report.col.prize",
+            "report.col.count",
+            "report.col.eligible",
+            "report.col.winners",
+        ),
+    )
+
+
+def report_grids(data: ReportData, lang: str = i18n.DEFAULT) -> dict[str, Grid[Any]]:
+    """Every table of the event report by name, in file order; bracket, ranking and draws
+    only when recorded."""
+    t = _Words(lang)
+
+    def ranked(q: QuestionRate) -> Cell:
+        if q in data.hardest:
+            return t("report.hardest")
+        if q in data.easiest:
+            return t("report.easiest")
+        return None
+
+    grids: list[Grid[Any]] = [
+        _summary(data, t),
+        _matches(data, t),
+        _categories(data, t),
+        _questions("questions", data.questions, t, with_events=False, ranked=ranked),
+        _contestants(data, t),
+        _asked(data, t),
     ]
     if data.bracket is not None:
-        b = data.bracket
-        tables.append(
-            Table(
-                "bracket",
-                _cols(
-                    "report.col.round",
-                    "report.col.slot",
-                    "side.red",
-                    "side.blue",
-                    "report.col.status",
-                    "report.col.red_games",
-                    "report.col.blue_games",
-                    "report.col.winner",
-                    "report.termination.forfeit",
-                ),
-                tuple(
-                    (
-                        s.round,
-                        s.id,
-                        s.red,
-                        s.blue,
-                        s.status,
-                        s.red_games,
-                        s.blue_games,
-                        s.winner,
-                        1 if s.forfeit else 0,
-                    )
-                    for s in b.matches
-                ),
-            )
-        )
-        tables.append(
-            Table(
-                "ranking",
-                _cols(
-                    "report.col.place",
-                    "report.col.name",
-                    "report.col.wins",
-                    "report.col.losses",
-                    "report.col.games_won",
-                    "report.col.games_lost",
-                ),
-                tuple(
-                    (r.place, r.name, r.wins, r.losses, r.games_won, r.games_lost)
-                    for r in b.ranking
-                ),
-            )
-        )
+        grids += [_bracket(data, t), _ranking(data)]
     if data.draws is not None:
-        tables.append(
-            Table(
-                "draws",
-                _cols(
-                    "report.col.draw_id",
-                    "report.col.prize",
-                    "report.col.count",
-                    "report.col.eligible",
-                    "report.col.drawn",
-                    "report.col.winners",
-                    "report.col.commitment",
-                ),
-                tuple(
-                    (
-                        d.id,
-                        d.prize,
-                        d.count,
-                        d.eligible,
-                        1 if d.drawn else 0,
-                        "; ".join(d.winners),
-                        d.commitment,
-                    )
-                    for d in data.draws
-                ),
-            )
-        )
-    return tables
+        grids.append(_draws(data, t))
+    return {g.name: g for g in grids}
 
 
-def _ranked(q: QuestionRate, data: ReportData, lang: str) -> Cell:
-    if q in data.hardest:
-        return i18n.translate("report.hardest", lang)
-    if q in data.easiest:
-        return i18n.translate("report.easiest", lang)
-    return None
-
-
-def _question_columns(with_events: bool) -> tuple[Column, ...]:
-    return _cols(
-        "report.col.code",
-        "report.col.version",
-        "report.col.version_id",
-        "report.col.category_id",
-        "report.col.prompt_zh",
-        "report.col.prompt_en",
-        *(("report.col.events",) if with_events else ()),
-        "report.col.shown",
-        "report.col.voids",
-        "report.col.void_rate%",
-        *_CONTESTANT_RATE,
-        *_AUDIENCE_RATE,
-        "report.col.pooled_rate%",
-        *(() if with_events else ("report.col.ranked",)),
-    )
-
-
-def _question_row(q: QuestionRate, lang: str, with_events: bool) -> tuple[Cell, ...]:
-    info = q.question
-    void_rate = q.void_rate
-    pooled = q.pooled.value
-    return (
-        info.code,
-        info.version,
-        info.version_id,
-        info.category,
-        info.prompt_zh,
-        info.prompt_en,
-        *((q.events,) if with_events else ()),
-        q.shown,
-        q.voided,
-        None if void_rate is None else round(void_rate, RATE_DIGITS),
-        *_rate(q.contestants),
-        *_rate(q.audience),
-        None if pooled is None else round(pooled, RATE_DIGITS),
-    )
+def report_tables(data: ReportData, lang: str = i18n.DEFAULT) -> list[Table]:
+    """Every table of the event report as the files write it."""
+    return [grid.table() for grid in report_grids(data, lang).values()]
 
 
 def stats_table(rates: Sequence[QuestionRate], lang: str = i18n.DEFAULT) -> Table:
     """The per-question statistics across events (``quiz report --questions``)."""
-    return Table(
-        "question_stats",
-        _question_columns(with_events=True),
-        tuple(_question_row(q, lang, with_events=True) for q in rates),
-    )
+    return _questions("question_stats", rates, _Words(lang), with_events=True).table()
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def table_csv(table: Table, lang: str = i18n.DEFAULT) -> str:
-    """One table as CSV text (write it with a UTF-8 BOM so Excel reads the Chinese)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([i18n.translate(c.key, lang) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([cell_text(v) for v in row])
-    return out.getvalue()
 
 
 def to_csv(data: ReportData, lang: str = i18n.DEFAULT) -> dict[str, str]:
@@ -388,43 +554,22 @@ def to_csv(data: ReportData, lang: str = i18n.DEFAULT) -> dict[str, str]:
     return {f"{t.name}.csv": table_csv(t, lang) for t in report_tables(data, lang)}
 
 
-def write_xlsx(tables: Iterable[Table], path: Path | BinaryIO, lang: str = i18n.DEFAULT) -> None:
-    """One sheet per table, headers bold and frozen, rates as percents."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    for sheet in list(book.worksheets):
-        book.remove(sheet)
-    for table in tables:
-        title = i18n.translate(f"report.table.{table.name}", lang)
-        # Sheet titles: at most 31 characters and none of []:*?/\ (Excel's rules).
-        sheet = book.create_sheet(title="".join(c for c in title if c not in "[]:*?/\\")[:31])
-        headers = [i18n.translate(c.key, lang) for c in table.columns]
-        sheet.append(headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append(list(row))
-        for index, column in enumerate(table.columns, start=1):
-            letter = sheet.cell(row=1, column=index).column_letter
-            for cell in sheet[letter][1:]:
-                if is_formula_like(cell.value):
-                    # openpyxl takes "=..." for a formula; typed text must stay text.
-                    cell.data_type = "s"
-                if column.rate:
-                    cell.number_format = "0.0%"
-            texts = [headers[index - 1], *(str(r[index - 1] or "") for r in table.rows)]
-            sheet.column_dimensions[letter].width = min(max(8, *map(_width, texts)) + 2, 60)
-        sheet.freeze_panes = "A2"
-    book.save(path)
-
-
-def _width(text: str) -> int:
-    # Excel column widths count narrow characters; a CJK character takes two.
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
-
-
 def to_xlsx(data: ReportData, path: Path | BinaryIO, lang: str = i18n.DEFAULT) -> None:
     """The report as one workbook, one sheet per table (``path`` may be a binary stream)."""
     write_xlsx(report_tables(data, lang), path, lang)
+
+
+__all__ = [
+    "Cell",
+    "Column",
+    "Grid",
+    "PageTable",
+    "Table",
+    "report_grids",
+    "report_tables",
+    "stats_table",
+    "table_csv",
+    "to_csv",
+    "to_xlsx",
+    "write_xlsx",
+]

@@ -1,0 +1,45 @@
+"""How the report words a value: local times, category names, shortened prompts, rates.
+
+Shared by the page (``quiz.report.render``) and the table definitions
+(``quiz.report.tables``), which both read it and nothing else of each other's, so the
+imports run one way: ``render`` -> ``tables`` -> ``labels``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quiz import i18n
+from quiz.report.charts import percent
+from quiz.report.data import QuestionInfo, Rate
+
+PROMPT_MAX = 90
+
+
+def when(moment: datetime | None, with_time: bool = True) -> str:
+    """Local time of the machine making the report (the venue laptop)."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def category_label(category: str, lang: str) -> str:
+    if not category:
+        return i18n.translate("report.uncategorised", lang)
+    key = "category." + category.replace("-", "_")
+    return i18n.translate(key, lang) if key in i18n.catalog(lang) else category
+
+
+def prompt_of(question: QuestionInfo, lang: str, limit: int = PROMPT_MAX) -> str:
+    text = (question.prompt_en if lang == "en" else question.prompt_zh) or question.prompt_zh
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def rate_text(rate: Rate | None, lang: str) -> str:
+    """``66.7% (2/3)``; a dash when nothing was answered, "none recorded" for no data."""
+    if rate is None:
+        return i18n.translate("report.none_recorded", lang)
+    if not rate.total:
+        return "—"
+    return f"{percent(rate.value)} ({rate.correct}/{rate.total})"
