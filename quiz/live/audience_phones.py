@@ -10,6 +10,7 @@ takes the lock itself (lock order as in ``audience.py``: router, match, desk).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from quiz.live.audience_outbox import WALL, AudienceOutbox
@@ -30,24 +31,16 @@ if TYPE_CHECKING:
     from quiz.live.hub import Client
 
 
+@dataclass(frozen=True)
 class AudiencePhones:
     """Sockets to phones and back (see the module docstring)."""
 
-    def __init__(
-        self,
-        audience: EventAudience,
-        store: AudienceStore,
-        outbox: AudienceOutbox,
-        flow: QuestionFlow,
-        lock: Any,
-        clock: Callable[[], int],
-    ) -> None:
-        self.audience = audience
-        self.store = store
-        self.outbox = outbox
-        self.flow = flow
-        self.lock = lock
-        self.clock = clock
+    audience: EventAudience
+    store: AudienceStore
+    outbox: AudienceOutbox
+    flow: QuestionFlow
+    lock: Any
+    clock: Callable[[], int]
 
     def connected(self, client: Client) -> None:
         """Everything a socket needs on (re)connect, sent to it alone."""
