@@ -263,7 +263,7 @@ class LiveHub:
         self.connections.add(client)
         self.collector.connected(self.clock())
         self.broadcaster.send_to(client)
-        self.audience.connected(client)
+        self.audience.phones.connected(client)
         if client.role == "host":
             self.socketio.emit("console", self.console(), to=sid, namespace=NAMESPACE)
         if client.role == "player":
@@ -272,7 +272,7 @@ class LiveHub:
 
     def disconnect(self, sid: str) -> None:
         self.fair.forget(sid)
-        self.audience.disconnected(sid)
+        self.audience.phones.disconnected(sid)
         client = self.connections.remove(sid)
         if client is not None and client.role == "player":
             self.emit_console()
