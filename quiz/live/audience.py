@@ -9,14 +9,15 @@ put to them, results, the leaderboard, audience-only quizzes and prize draws.
 - ``audience_outbox``: which room or socket each payload goes to;
 - ``audience_questions``: a question's life, from opening to publication, and the ticker;
 - ``audience_draws``: prize draws;
-- this module: connections, following the current match, and one public handler per
-  audience command (routed by ``quiz.live.routes.ROUTES``).
+- ``audience_phones``: which phone a socket is, joining phones, what a socket gets on connect;
+- this module: loading and switching events, following the current match, and one public
+  handler per audience command (routed by ``quiz.live.routes.ROUTES``).
 
 The desk is given the match registry (``matches``: ``.current``, ``.event``,
 ``.question_codes_used(event_id)``) and the connected clients, never the server's router: the
-router calls it when a socket connects or leaves, when an audience command arrives, around
-the broadcast of every change of the current match and from its ticker. It never decides
-anything about the match itself. Vocabulary: ``docs/glossary.md``.
+router calls it (its ``phones``) when a socket connects or leaves, when an audience command
+arrives, around the broadcast of every change of the current match and from its ticker. It
+never decides anything about the match itself. Vocabulary: ``docs/glossary.md``.
 
 Lock order: the router's lock, then a match's lock, then this desk's lock; the desk never
 takes the other two. Nothing waits for the database while holding the desk lock except the
@@ -34,14 +35,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from quiz.audience import AudienceError, ClaimCodes, InvalidName, Nicknames, Scoring
 from quiz.live.audience_draws import PrizeDraws
-from quiz.live.audience_outbox import WALL, AudienceOutbox
+from quiz.live.audience_outbox import AudienceOutbox
+from quiz.live.audience_phones import AudiencePhones
 from quiz.live.audience_presence import PresenceLog
 from quiz.live.audience_protocol import (
-    EVENT_ADMIN,
-    EVENT_COUNT,
-    EVENT_ROUND,
-    EVENT_SCREEN,
-    EVENT_YOU,
     Answer,
     ApproveNickname,
     AudienceSettingsArgs,
@@ -61,8 +58,8 @@ from quiz.live.audience_state import (
     EventAudience,
     Settings,
 )
-from quiz.live.audience_store import AnswerWriter, AudienceStore, phone_of
-from quiz.live.audience_views import count_view, names, pending_name, question_view, you_view
+from quiz.live.audience_store import AnswerWriter, AudienceStore
+from quiz.live.audience_views import names, pending_name
 from quiz.live.concurrency import make_lock
 from quiz.live.protocol import NoArgs, ProtocolError
 from quiz.live.questions import validate_filter
@@ -141,6 +138,10 @@ class AudienceDesk:
             self.audience, self.store, clock, self._lang, draw_entries_per_address
         )
         self.outbox.clusters = self.prizes.clusters
+        #: Sockets to phones: the router calls ``phones.connected`` / ``phones.disconnected``.
+        self.phones = AudiencePhones(
+            self.audience, self.store, self.outbox, self.flow, self.presence, self.lock, clock
+        )
 
     def _lang(self) -> str:
         return "en" if self.matches.event.get("lang") == "en" else "zh"
@@ -204,68 +205,7 @@ class AudienceDesk:
             self.writer.flush()
         self.load(event_id)
         for client in list(self._clients()):
-            self.connected(client)
-
-    # --- connections -----------------------------------------------------------------------
-
-    def connected(self, client: Client) -> None:
-        """Everything a socket needs on (re)connect, sent to it alone."""
-        audience = self.audience
-        if audience.event_id is None:
-            return
-        to, outbox = client.sid, self.outbox
-        if client.role == "audience" and client.device:
-            phone = self._join(client.sid, client.device, client.address)
-            with self.lock:
-                outbox.emit(EVENT_YOU, you_view(audience, phone), to)
-        elif client.role not in WALL:
-            return
-        with self.lock:
-            live = audience.current or audience.last
-            if live is not None:
-                outbox.emit(EVENT_ROUND, question_view(live), to)
-            count = count_view(audience, self.clock())
-            # A phone reads a count only to learn that a question's time is up (protocol §3):
-            # one per joining phone would be a thousand wasted messages in a join storm.
-            if client.role in WALL or (count["round"] and not count["open"]):
-                outbox.emit(EVENT_COUNT, count, to)
-            if client.role in WALL:
-                outbox.emit(EVENT_SCREEN, outbox.screen_view(), to)
-            if client.role == "host":
-                outbox.emit(EVENT_ADMIN, outbox.admin_view(), to)
-
-    def _join(self, sid: str, device: str, address: str = "") -> str:
-        audience = self.audience
-        assert audience.event_id is not None
-        phone = phone_of(audience.event_id, device)
-        with self.lock:
-            if phone not in audience.members:
-                handle = audience.nicknames.issue(phone)
-                member = self.store.add_member(audience.event_id, phone, handle.code)
-                audience.members[phone] = member
-                audience.phones[member] = phone
-            sids = audience.sids.setdefault(phone, set())
-            if not sids:
-                self.presence.online(audience.members[phone], self.clock())
-            sids.add(sid)
-            audience.phone_by_sid[sid] = phone
-            audience.addresses.setdefault(phone, address)  # where it joined from
-            self.flow.counted()
-        return phone
-
-    def disconnected(self, sid: str) -> None:
-        audience = self.audience
-        with self.lock:
-            phone = audience.phone_by_sid.pop(sid, None)
-            if phone is None:
-                return
-            sids = audience.sids.get(phone)
-            if sids is not None:
-                sids.discard(sid)
-                if not sids:
-                    del audience.sids[phone]
-                    self.presence.offline(audience.members[phone], self.clock())
-            self.flow.counted()
+            self.phones.connected(client)
 
     # --- the match drives match questions ----------------------------------------------------
 
@@ -302,24 +242,14 @@ class AudienceDesk:
 
     # --- phone commands ------------------------------------------------------------------------
 
-    def phone(self, client: Client) -> str:
-        """The audience phone behind a socket (joining it on its first command); a socket that
-        is no audience phone is refused (before its arguments are read: quiz/live/routes.py)."""
-        phone = self.audience.phone_by_sid.get(client.sid)
-        if phone is None:
-            if not client.device or self.audience.event_id is None:
-                raise ProtocolError("forbidden", "not an audience phone")
-            phone = self._join(client.sid, client.device, client.address)
-        return phone
-
     def answer(self, client: Client, args: Answer, received_ms: int) -> dict[str, Any]:
         """A phone answers the question put to the audience (``round``: the one it saw)."""
-        phone = self.phone(client)
+        phone = self.phones.phone(client)
         return self.flow.answer(phone, args.round, tuple(args.choices), received_ms)
 
     def nickname(self, client: Client, args: Nickname, received_ms: int) -> dict[str, Any]:
         """A phone asks for a nickname; shown once the host approves it."""
-        phone = self.phone(client)
+        phone = self.phones.phone(client)
         audience = self.audience
         with self.lock:
             try:

@@ -352,7 +352,7 @@ class LiveHub:
         self.connections.add(client)
         self.collector.connected(self.clock())
         self.broadcaster.send_to(client)
-        self.audience.connected(client)
+        self.audience.phones.connected(client)
         self.survey.connected(client)
         self.playlist.connected(client)
         if client.role == "host":
@@ -384,7 +384,7 @@ class LiveHub:
 
     def disconnect(self, sid: str) -> None:
         self.fair.forget(sid)
-        self.audience.disconnected(sid)
+        self.audience.phones.disconnected(sid)
         client = self.connections.remove(sid)
         if client is not None:
             self.addresses.close_socket(client.address, sid, self.clock() / 1000)

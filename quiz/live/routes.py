@@ -72,13 +72,13 @@ class Route:
 def audience_answer(desk: AudienceDesk, call: Call) -> dict[str, Any]:
     """An audience phone's answer (``guess`` is its older name). The socket must be an audience
     phone before its arguments are read."""
-    desk.phone(call.client)
+    desk.phones.phone(call.client)
     return desk.answer(call.client, validate_args(Answer, call.cmd.args), call.received_ms)
 
 
 def audience_nickname(desk: AudienceDesk, call: Call) -> dict[str, Any]:
     """An audience phone asks for a nickname (shown once the host approves it)."""
-    desk.phone(call.client)
+    desk.phones.phone(call.client)
     return desk.nickname(call.client, validate_args(Nickname, call.cmd.args), call.received_ms)
 
 

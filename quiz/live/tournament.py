@@ -127,6 +127,20 @@ def load_tournament(session: Session, event_id: int) -> Tournament | None:
         return None
 
 
+def event_contestants(session: Session, event_id: int, ids: Sequence[int]) -> dict[int, Contestant]:
+    """The event's contestants with these ids; ``not_found`` names the first one missing."""
+    found = {
+        c.id: c
+        for c in session.scalars(
+            select(Contestant).where(Contestant.event_id == event_id, Contestant.id.in_(set(ids)))
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ProtocolError("not_found", f"no contestant {missing[0]} in this event")
+    return found
+
+
 class TournamentDesk:
     """The current event's tournament. ``changed`` tells everyone (state and host console),
     ``console`` the host console alone; ``create_match`` and ``start_match`` are the admin
@@ -371,20 +385,6 @@ class TournamentDesk:
             if service.status == "live" and service.match_id in self.links:
                 raise ProtocolError("conflict", "a tournament match is live: finish it first")
 
-    def _contestants(self, session: Session, ids: Sequence[int]) -> dict[int, Contestant]:
-        found = {
-            c.id: c
-            for c in session.scalars(
-                select(Contestant).where(
-                    Contestant.event_id == self.matches.event["id"], Contestant.id.in_(set(ids))
-                )
-            )
-        }
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise ProtocolError("not_found", f"no contestant {missing[0]} in this event")
-        return found
-
     def create_tournament(self, args: Any) -> dict[str, Any]:
         if self.tournament is not None and not args.replace:
             raise ProtocolError(
@@ -404,7 +404,7 @@ class TournamentDesk:
             seed = secrets.token_hex(4)  # recorded, so the draw can be shown to be fair
         ids = [*args.entrants, *(i for pair in args.pairings for i in pair)]
         with self.lock, self.sessions.begin() as session:
-            people = self._contestants(session, ids)
+            people = event_contestants(session, self.matches.event["id"], ids)
             try:
                 tournament = Tournament.create(
                     args.format,

@@ -194,9 +194,10 @@ def _event(
 
 def _merged(archives: list[Path], output: Path, lang: str | None, xlsx_file: Path | None) -> None:
     from quiz.ops.archive import ArchiveError
+    from quiz.report.campaign import merged_tables
+    from quiz.report.grid import write_xlsx
     from quiz.report.merge import merge_archives
     from quiz.report.render import render_merged
-    from quiz.report.tables import merged_tables, write_xlsx
 
     if not archives:
         raise click.UsageError("--merge needs at least one archive (.zip)")

@@ -1,5 +1,10 @@
 """The printable HTML report: ``templates/report.html`` rendered with the report's data.
 
+The tables are the ones ``quiz.report.tables`` (and ``quiz.report.campaign``) define for
+the CSV and XLSX files too, in their page rendering; this module adds the cover, the charts
+and the sections around them. The report across venues (``quiz.report.merge``) is
+``templates/report_merged.html``; both pages share the ``grid`` macro and the sections of
+``templates/report_parts.html``.
 Rendered by a Jinja environment of its own (autoescape on, strict undefined) so that
 ``quiz report`` on the command line and ``/host/report`` in the server produce the very same
 page. The page is self-contained: inline CSS, inline SVG charts, no script, no link to
@@ -17,10 +22,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from quiz import i18n
-from quiz.report.awareness import message_label
+from quiz.report.campaign import merged_grids
 from quiz.report.charts import Series, count_columns, percent, rate_bars
-from quiz.report.data import CategoryRate, QuestionInfo, Rate, ReportData
+from quiz.report.data import CategoryRate, ReportData
+from quiz.report.labels import category_label, when
 from quiz.report.reach import Reach
+from quiz.report.tables import PageTable, report_grids
 from quiz.resources import templates_dir
 
 if TYPE_CHECKING:
@@ -31,7 +38,6 @@ MERGED_TEMPLATE = "report_merged.html"
 #: Chart colours that stay apart when printed in grey (dark and light).
 CONTESTANTS_COLOUR = "#27496d"
 AUDIENCE_COLOUR = "#e8a33d"
-PROMPT_MAX = 90
 
 
 @cache
@@ -46,35 +52,6 @@ def _environment() -> Environment:
     env.filters["pct"] = lambda value: percent(value)
     env.filters["when"] = when
     return env
-
-
-def when(moment: datetime | None, with_time: bool = True) -> str:
-    """Local time of the machine making the report (the venue laptop)."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone()
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-
-
-def category_label(category: str, lang: str) -> str:
-    if not category:
-        return i18n.translate("report.uncategorised", lang)
-    key = "category." + category.replace("-", "_")
-    return i18n.translate(key, lang) if key in i18n.catalog(lang) else category
-
-
-def prompt_of(question: QuestionInfo, lang: str, limit: int = PROMPT_MAX) -> str:
-    text = (question.prompt_en if lang == "en" else question.prompt_zh) or question.prompt_zh
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def rate_text(rate: Rate | None, lang: str) -> str:
-    """``66.7% (2/3)``; a dash when nothing was answered, "none recorded" for no data."""
-    if rate is None:
-        return i18n.translate("report.none_recorded", lang)
-    if not rate.total:
-        return "—"
-    return f"{percent(rate.value)} ({rate.correct}/{rate.total})"
 
 
 def category_chart(categories: tuple[CategoryRate, ...], lang: str) -> Markup:
@@ -106,20 +83,11 @@ def joins_chart(reach: Reach | None, lang: str) -> Markup | None:
     return count_columns(title, columns, label_every=max(1, len(columns) // 12))
 
 
-def _page_helpers(lang: str) -> dict[str, Any]:
-    """What every report page's template calls (the shared sections in report_parts.html)."""
-
+def _translator(lang: str) -> Any:
     def _(key: str, **params: Any) -> str:
         return i18n.translate(key, lang, **params)
 
-    return {
-        "lang": lang,
-        "_": _,
-        "category": lambda c: category_label(c, lang),
-        "message": lambda m: message_label(m, lang),
-        "prompt": lambda q: prompt_of(q, lang),
-        "rate": lambda r: rate_text(r, lang),
-    }
+    return _
 
 
 def render_html(
@@ -128,22 +96,36 @@ def render_html(
     """The report page in ``lang``; ``links`` ((label, URL) pairs) adds download links that
     show on screen only."""
     lang = i18n.normalize(lang) or i18n.DEFAULT
+    _ = _translator(lang)
+    grids = report_grids(data, lang)
+    tables = {name: grid.page() for name, grid in grids.items()}
+    ranked: list[tuple[str, PageTable]] = [
+        (_(key), grids["questions"].page(rows))
+        for key, rows in (("report.hardest", data.hardest), ("report.easiest", data.easiest))
+        if rows
+    ]
     template = _environment().get_template(TEMPLATE)
     return template.render(
         data=data,
+        lang=lang,
+        _=_,
+        tables=tables,
+        ranked=ranked,
         chart=category_chart(data.categories, lang) if data.categories else None,
         joins_chart=joins_chart(data.reach, lang),
         links=list(links),
-        **_page_helpers(lang),
     )
 
 
 def render_merged(merged: Merged, lang: str = i18n.DEFAULT) -> str:
     """The report across venues (``quiz.report.merge``) in ``lang``."""
     lang = i18n.normalize(lang) or i18n.DEFAULT
+    tables = {name: grid.page() for name, grid in merged_grids(merged, lang).items()}
     template = _environment().get_template(MERGED_TEMPLATE)
     return template.render(
         merged=merged,
+        lang=lang,
+        _=_translator(lang),
+        tables=tables,
         chart=category_chart(merged.categories, lang) if merged.categories else None,
-        **_page_helpers(lang),
     )

@@ -1,5 +1,6 @@
-"""The modules of ``quiz/live`` import each other without a circle, and none reads another
-object's private attribute: each part can be read (and changed) knowing only what it imports.
+"""The modules of ``quiz/live`` (and of ``quiz/report``) import each other without a circle,
+and none reads another object's private attribute: each part can be read (and changed) knowing
+only what it imports.
 
 Imports under ``if TYPE_CHECKING:`` are annotations only and do not count."""
 
@@ -8,8 +9,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-LIVE = Path(__file__).resolve().parents[2] / "quiz" / "live"
+import pytest
+
+QUIZ = Path(__file__).resolve().parents[2] / "quiz"
+LIVE = QUIZ / "live"
 PACKAGE = "quiz.live"
+#: The packages held to both rules.
+CHECKED = ("live", "report")
 
 
 def _type_checking(node: ast.AST) -> bool:
@@ -19,19 +25,19 @@ def _type_checking(node: ast.AST) -> bool:
     )
 
 
-def _runtime_imports(tree: ast.AST) -> set[str]:
-    """Modules of ``quiz.live`` that ``tree`` imports when it runs."""
+def _runtime_imports(tree: ast.AST, package: str = PACKAGE) -> set[str]:
+    """Modules of ``package`` that ``tree`` imports when it runs."""
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
         if _type_checking(node):
             return
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith(PACKAGE + "."))
+            found.update(a.name for a in node.names if a.name.startswith(package + "."))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module == PACKAGE:  # from quiz.live import rooms
-                found.update(f"{PACKAGE}.{a.name}" for a in node.names)
-            elif node.module.startswith(PACKAGE + "."):
+            if node.module == package:  # from quiz.live import rooms
+                found.update(f"{package}.{a.name}" for a in node.names)
+            elif node.module.startswith(package + "."):
                 found.add(node.module)
         for child in ast.iter_child_nodes(node):
             visit(child)
@@ -41,11 +47,12 @@ def _runtime_imports(tree: ast.AST) -> set[str]:
 
 
 def import_graph(folder: Path = LIVE) -> dict[str, set[str]]:
-    """``{module: the quiz.live modules it imports at run time}``."""
+    """``{module: the modules of the same package it imports at run time}``."""
+    package = f"quiz.{folder.name}"
     graph: dict[str, set[str]] = {}
     for path in sorted(folder.glob("*.py")):
-        name = PACKAGE if path.stem == "__init__" else f"{PACKAGE}.{path.stem}"
-        graph[name] = _runtime_imports(ast.parse(path.read_text(encoding="utf-8")))
+        name = package if path.stem == "__init__" else f"{package}.{path.stem}"
+        graph[name] = _runtime_imports(ast.parse(path.read_text(encoding="utf-8")), package)
     return graph
 
 
@@ -85,8 +92,15 @@ def test_the_graph_is_read_from_the_modules() -> None:
     assert "quiz.live.rooms" in graph["quiz.live.connections"]  # from quiz.live import rooms
 
 
-def test_the_live_modules_import_each_other_without_a_circle() -> None:
-    assert find_cycle(import_graph()) is None
+@pytest.mark.parametrize("package", CHECKED)
+def test_the_modules_import_each_other_without_a_circle(package: str) -> None:
+    assert find_cycle(import_graph(QUIZ / package)) is None
+
+
+def test_the_report_page_builds_on_the_tables_not_the_other_way() -> None:
+    graph = import_graph(QUIZ / "report")
+    assert "quiz.report.tables" in graph["quiz.report.render"]
+    assert "quiz.report.render" not in graph["quiz.report.tables"]
 
 
 def test_a_circle_is_found() -> None:
@@ -105,9 +119,10 @@ def test_an_annotation_only_import_is_no_edge() -> None:
     assert _runtime_imports(ast.parse(source)) == {"quiz.live.rooms"}
 
 
-def test_no_module_reads_another_objects_private_attributes() -> None:
+@pytest.mark.parametrize("package", CHECKED)
+def test_no_module_reads_another_objects_private_attributes(package: str) -> None:
     reads = []
-    for path in sorted(LIVE.glob("*.py")):
+    for path in sorted((QUIZ / package).glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Attribute)
