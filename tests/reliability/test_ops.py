@@ -69,9 +69,11 @@ def test_export_and_backup_while_serving(
     assert [q["prompt_zh"] for q in tables["questions_shown"]] == [
         q["prompt"]["zh"] for q in played["shown"]
     ]
-    assert [q["version_id"] for q in tables["questions_shown"]] == [
-        q["id"] for q in played["shown"]
-    ]
+    # A drawn question is shown under its version id and option order ("216~ACBD").
+    assert [
+        q["version_id"] + (f"~{q['option_order']}" if q["option_order"] else "")
+        for q in tables["questions_shown"]
+    ] == [q["id"] for q in played["shown"]]
     assert all(q["code"] and q["content_hash"] for q in tables["questions_shown"])
     assert {"buzz_won", "buzz_accepted"} & {b["type"] for b in tables["buzzes"]}
     judged = [j for j in tables["judgements"] if j["type"] == "answer_judged"]
