@@ -32,6 +32,7 @@ from quiz.report.grid import (
 )
 from quiz.report.labels import AUDIENCE_RATE, CONTESTANT_RATE, Words, when
 from quiz.report.reach import Reach
+from quiz.report.survey import SurveyReport
 
 if TYPE_CHECKING:
     from quiz.report.merge import Merged, Venue
@@ -214,7 +215,8 @@ def _audience(data: ReportData) -> Rate | None:
 
 def merged_grids(merged: Merged, lang: str = i18n.DEFAULT) -> dict[str, Grid[Any]]:
     """Every table of the report across venues by name, in file order: the venues, reach
-    and awareness per venue and in total, and the rates per category in total."""
+    and awareness per venue and in total, the rates per category in total, and satisfaction
+    per venue and in total."""
     t = Words(lang)
     total = t("report.section.totals")
     return {
@@ -232,8 +234,65 @@ def merged_grids(merged: Merged, lang: str = i18n.DEFAULT) -> dict[str, Grid[Any
                 venues=True,
             ),
             categories_grid(merged.categories, t),
+            satisfaction_grid(
+                satisfaction_rows([(v.name, v.data.survey) for v in merged.venues], total), t
+            ),
         )
     }
+
+
+#: One row of the satisfaction table: (venue, phones that answered, mean rating 1-5, share of
+#: the answering phones that rated 4 or 5: the campaign's 满意率).
+Satisfaction = tuple[str, int, float | None, float | None]
+SATISFIED = (4, 5)
+
+
+def satisfaction_rows(
+    rows: Sequence[tuple[str, SurveyReport | None]], total: str
+) -> list[Satisfaction]:
+    """满意率 per venue and in total, pooled over the phones that answered (a venue without a
+    survey adds nothing; the total's mean weighs each phone once)."""
+    out: list[Satisfaction] = []
+    pooled: dict[int, int] = {}
+    for name, survey in rows:
+        if survey is None:
+            continue
+        for rating, phones in survey.distribution:
+            pooled[rating] = pooled.get(rating, 0) + phones
+        out.append((name, *_satisfaction(dict(survey.distribution))))
+    if out:
+        out.append((total, *_satisfaction(pooled)))
+    return out
+
+
+def _satisfaction(counts: dict[int, int]) -> tuple[int, float | None, float | None]:
+    answered = sum(counts.values())
+    if not answered:
+        return 0, None, None
+    mean = sum(r * n for r, n in counts.items()) / answered
+    return answered, mean, sum(counts.get(r, 0) for r in SATISFIED) / answered
+
+
+def satisfaction_grid(rows: Sequence[Satisfaction], t: Words) -> Grid[Satisfaction]:
+    """满意率 per venue and in total (docs/report.md)."""
+    fields: tuple[Field[Satisfaction], ...] = (
+        both(_VENUE, lambda r: r[0]),
+        both("report.survey.answered", lambda r: r[1], cls="num"),
+        Field(
+            "report.survey.mean",
+            lambda r: None if r[2] is None else round(r[2], 2),
+            lambda r: "—" if r[2] is None else f"{r[2]:.2f}",
+            cls="num",
+        ),
+        Field(
+            "report.col.satisfied",
+            lambda r: fraction(r[3]),
+            lambda r: percent(r[3]),
+            rate=True,
+            cls="num",
+        ),
+    )
+    return Grid("satisfaction", fields, tuple(rows), tuple(f.key for f in fields))
 
 
 def merged_tables(merged: Merged, lang: str = i18n.DEFAULT) -> list[Table]:
