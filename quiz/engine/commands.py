@@ -147,12 +147,16 @@ class Buzz(Command):
 
     ``press_at`` is the press time on the server clock if the transport could estimate it
     (fair buzzing), else None and the arrival time counts. ``uncertainty_ms`` is how far that
-    estimate may be off; races closer than that are declared ties.
+    estimate may be off; races closer than that are declared ties. ``claim_at`` is the press
+    time the device claimed when the transport moved it (a clamp) and the claim is still
+    honestly explainable: a race that ranking by it would not give to the same side by more
+    than the uncertainty is too close to call, and the host decides.
     """
 
     device_id: str
     press_at: int | None = None
     uncertainty_ms: int = 0
+    claim_at: int | None = None
     host = False
 
 

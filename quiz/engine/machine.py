@@ -427,7 +427,8 @@ def _buzz(state: MatchState, cmd: C.Buzz, now: int) -> Result:
     if side in play.lockouts and press < opens_at + state.rules.lockout_ms:
         return state, [E.BuzzRejected(at=now, device_id=device, reason="locked_out", side=side)]
     uncertainty = cmd.uncertainty_ms if type(cmd.uncertainty_ms) is int else 0
-    record = BuzzRecord(side, device, now, press, max(0, uncertainty), play.arrivals)
+    claim = cmd.claim_at if type(cmd.claim_at) is int else None
+    record = BuzzRecord(side, device, now, press, max(0, uncertainty), play.arrivals, claim)
     play = replace(play, arrivals=play.arrivals + 1, candidates=(*play.candidates, record))
     state = replace(state, play=play)
     window = state.rules.commit_window_ms
@@ -482,13 +483,32 @@ def _decide(state: MatchState, at: int) -> Result:
     if runner is None:
         return _award(state, first, at, None, None)
     gap = runner.press_at - first.press_at
-    if gap < max(first.uncertainty_ms, runner.uncertainty_ms):
+    uncertainty = max(first.uncertainty_ms, runner.uncertainty_ms)
+    if gap < uncertainty:
         return _tie(state, first, runner, gap, at)
+    if _claimed(runner) - _claimed(first) < uncertainty or (
+        _claimed(runner) == _claimed(first) and uncertainty == 0 and runner.order < first.order
+    ):
+        # A clamp alone put the first press ahead: the phones' own (honestly explainable)
+        # claims do not. The clamp never decides a race by itself; the host does, whatever
+        # the tie rule (a draw would hand a forger half of these).
+        return _tie(state, first, runner, gap, at, TieRule.HOST)
     return _award(state, first, at, gap, runner.side)
 
 
-def _tie(state: MatchState, first: BuzzRecord, runner: BuzzRecord, gap: int, at: int) -> Result:
-    rule = state.rules.tie_rule
+def _claimed(record: BuzzRecord) -> int:
+    return record.press_at if record.claim_at is None else record.claim_at
+
+
+def _tie(
+    state: MatchState,
+    first: BuzzRecord,
+    runner: BuzzRecord,
+    gap: int,
+    at: int,
+    rule: TieRule | None = None,
+) -> Result:
+    rule = state.rules.tie_rule if rule is None else rule
     sides = _sides((first.side, runner.side))
     events: list[E.Event] = [E.TieDeclared(at=at, sides=sides, gap_ms=gap, rule=rule.value)]
     play = _play(state)

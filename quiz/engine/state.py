@@ -62,6 +62,7 @@ class BuzzRecord:
     press_at: int
     uncertainty_ms: int
     order: int
+    claim_at: int | None = None  # a clamped claim still honestly explainable (see Buzz)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,17 @@ server clock by its own sync). The server believes the claim only as far as phys
 A device with no completed sync yet is placed at its arrival minus half its last round trip.
 Every clamp is reported (:class:`Clamp`) and ends up on the buzz receipt; nothing is silent.
 
+A clamp never decides a race by itself. A ``too_early`` claim that some honest delay could
+still explain (no earlier than the opening the phone could see, nor than its arrival minus
+the longest round trip ever believed and the margin: :data:`MAX_TRUSTED_RTT_MS`) is kept as
+``contest_ms``; the engine ranks by the clamped time, and when ranking by the claim would not
+give the same clear winner, the race is too close to call and the host decides. A claim
+beyond any honest explanation has no ``contest_ms``: it is ranked where the clamp put it.
+
+``lag_ms`` is the server's own event-loop lag around the arrival (:mod:`quiz.fair.lag`): the
+arrival was stamped up to that late, so the earliest believable press moves back by it, and
+a press placed from its arrival (no claim, or a clamped one) is that much less certain.
+
 :func:`commit_window` says how long arbitration must wait after the first arrival for presses
 still in flight, from the contestants' measured delays.
 """
@@ -123,9 +134,15 @@ class PressEstimate:
     clamp: Clamp | None
     clamped_by_ms: float  # how far the claim was moved (0 if not clamped)
     earliest_ms: float | None  # the earliest press time the server would believe
+    #: A clamped claim still honestly explainable: the engine also ranks by it, and a race
+    #: the two rankings decide differently is too close to call (the host decides).
     offset_ms: float | None
     rtt_ms: float | None
     drift_ppm: float | None
+    #: A clamped claim still honestly explainable: the engine also ranks by it, and a race
+    #: the two rankings decide differently is too close to call (the host decides).
+    contest_ms: int | None = None
+    lag_ms: float = 0.0  # the server's loop lag around the arrival, widening the above
 
 
 def _estimate_of(sync: ClockSync | ClockEstimate | None) -> ClockEstimate | None:
@@ -168,6 +185,7 @@ def estimate_press(
     margin_ms: float = DEFAULT_MARGIN_MS,
     server_rtt_ms: float | None = None,
     rtt_cap_ms: float = MAX_TRUSTED_RTT_MS,
+    lag_ms: float = 0.0,
 ) -> PressEstimate:
     """The compensated press time of one buzz.
 
@@ -177,7 +195,9 @@ def estimate_press(
     last round trip when the server holds no completed sample yet. ``server_rtt_ms`` is the
     fastest turnaround the server timed itself (:class:`Turnaround`); every round trip the
     phone reported is trusted only within it and ``rtt_cap_ms`` (:func:`trusted_rtt`).
+    ``lag_ms``: how late the server may have stamped the arrival (its own loop lag).
     """
+    lag = max(0.0, _number("lag_ms", lag_ms))
     arrival = _number("arrival_ms", arrival_ms)
     est = _estimate_of(sync)
     device = None if claimed_device_ms is None else _number("press time", claimed_device_ms)
@@ -187,16 +207,26 @@ def estimate_press(
     if est is None or (device is None and server is None):
         rtt = est.rtt_last_ms if est is not None else rtt_hint_ms
         if rtt is None:
-            return _result(arrival, 0.0, Source.ARRIVAL, None, None, 0.0, None, est, None)
+            return _result(arrival, lag, Source.ARRIVAL, None, None, 0.0, None, est, None, lag)
         rtt = trusted_rtt(None, server_rtt_ms, rtt_cap_ms, reported_ms=rtt)
         guess = arrival - rtt / 2
+        spread = rtt / 2 + lag
         if visible is not None and arrival >= visible > guess:
             # A guess alone must never turn a buzz into a 违规 or move it before the opening.
             by = visible - guess
             return _result(
-                visible, rtt / 2, Source.HALF_RTT, None, Clamp.BEFORE_VISIBLE, by, None, est, rtt
+                visible,
+                spread,
+                Source.HALF_RTT,
+                None,
+                Clamp.BEFORE_VISIBLE,
+                by,
+                None,
+                est,
+                rtt,
+                lag,
             )
-        return _result(guess, rtt / 2, Source.HALF_RTT, None, None, 0.0, None, est, rtt)
+        return _result(guess, spread, Source.HALF_RTT, None, None, 0.0, None, est, rtt, lag)
 
     if device is not None:
         claimed = est.to_server(device)
@@ -208,7 +238,8 @@ def estimate_press(
         uncertainty = est.uncertainty_at(server - est.offset_at(est.last_ms))
         source = Source.CLIENT_CLAIM
 
-    earliest = arrival - trusted_rtt(est, server_rtt_ms, rtt_cap_ms) - margin_ms
+    # The arrival was stamped up to ``lag`` late: the press may be that much earlier.
+    earliest = arrival - lag - trusted_rtt(est, server_rtt_ms, rtt_cap_ms) - margin_ms
     press = claimed
     clamp: Clamp | None = None
     if press > arrival:
@@ -223,7 +254,35 @@ def estimate_press(
         press = float(visible)
         clamp = Clamp.BEFORE_VISIBLE
     by = abs(press - claimed) if clamp is not None else 0.0
-    return _result(press, uncertainty, source, claimed, clamp, by, earliest, est, None)
+    contest = None
+    if clamp is not None:
+        # A press placed from its arrival rather than its claim carries the stamping lag.
+        uncertainty += lag
+    if clamp is Clamp.TOO_EARLY and claimed >= honest_floor(
+        arrival, lag, visible, opens_at, margin_ms, rtt_cap_ms
+    ):
+        contest = math.floor(claimed + 0.5)
+    return _result(
+        press, uncertainty, source, claimed, clamp, by, earliest, est, None, lag, contest
+    )
+
+
+def honest_floor(
+    arrival_ms: float,
+    lag_ms: float,
+    visible_from: int | None,
+    opens_at: int | None,
+    margin_ms: float = DEFAULT_MARGIN_MS,
+    rtt_cap_ms: float = MAX_TRUSTED_RTT_MS,
+) -> float:
+    """The earliest claim some honest delay could still explain: not before the opening the
+    device could see, nor before its arrival minus the stamping lag, the longest round trip
+    ever believed and the margin. An earlier claim is beyond any honest explanation."""
+    floor = arrival_ms - lag_ms - rtt_cap_ms - margin_ms
+    for bound in (visible_from, opens_at):
+        if bound is not None:
+            floor = max(floor, float(bound))
+    return floor
 
 
 def _result(
@@ -236,6 +295,8 @@ def _result(
     earliest: float | None,
     est: ClockEstimate | None,
     rtt: float | None,
+    lag: float = 0.0,
+    contest: int | None = None,
 ) -> PressEstimate:
     if rtt is None and est is not None:
         rtt = est.rtt_min_ms
@@ -250,6 +311,8 @@ def _result(
         offset_ms=None if est is None else est.offset_ms,
         rtt_ms=rtt,
         drift_ppm=None if est is None else est.drift_ppm,
+        contest_ms=contest,
+        lag_ms=round(lag, 1),
     )
 
 

@@ -42,6 +42,7 @@ class BuzzReceipt:
     uncertainty_ms: int = 0
     clamp: str | None = None  # a Clamp value
     clamped_by_ms: float = 0.0
+    loop_lag_ms: float = 0.0  # the server's loop lag around the arrival (stamp up to this late)
     commit_window_ms: int | None = None  # the window in force when this race was decided
     derived_window_ms: int | None = None  # the window the measured delays call for
     opens_at: int | None = None
@@ -85,6 +86,7 @@ class BuzzReceipt:
             uncertainty_ms=estimate.uncertainty_ms if rule is Rule.COMPENSATED else 0,
             clamp=estimate.clamp.value if estimate.clamp is not None else None,
             clamped_by_ms=estimate.clamped_by_ms,
+            loop_lag_ms=estimate.lag_ms,
             commit_window_ms=commit_window_ms,
             derived_window_ms=derived_window_ms,
             opens_at=opens_at,
@@ -167,7 +169,7 @@ def _check(name: str, value: object) -> None:
         ok = value is None or is_int
     elif name in _NUMBERS:
         ok = value is None or is_number
-    elif name == "clamped_by_ms":
+    elif name in ("clamped_by_ms", "loop_lag_ms"):
         ok = is_number
     elif name in _STRINGS:
         ok = isinstance(value, str) and len(value) <= 100

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -20,28 +20,55 @@ from quiz.models.live import Contestant, QuizEvent, Seat
 from quiz.models.live import Match as MatchRow
 from quiz.server.bounded import BoundedMap
 
-#: Round trips kept per device for the latency column (the median is shown).
+#: Round trips kept per device for the latency column (the median, until the server holds
+#: its own estimate of the phone's round trip).
 RTT_SAMPLES = 9
 RTT_DEVICES = 1024  # phones whose round trips are kept (the console shows the seated ones)
+#: How often the latencies shown are compared with the estimates (the console is re-sent
+#: when one moved by more than :data:`LATENCY_MOVED_MS` or a tenth).
+LATENCY_REFRESH_MS = 1000
+LATENCY_MOVED_MS = 3.0
 
 
 class Console:
     """The ``console`` payload; ``rev`` grows with every one built."""
 
-    def __init__(self, sessions: sessionmaker[Session], public_url: str) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        public_url: str,
+        estimate: Callable[[str], float | None] = lambda _device: None,
+    ) -> None:
         self.sessions = sessions
         self.public_url = public_url
+        #: The round trip the buzz receipts believe for a phone (None: no estimate yet).
+        self.estimate = estimate
         self.rev = 0
         # Any phone may sync and invent device ids: the least recently heard go first.
         self._rtt: BoundedMap[str, deque[float]] = BoundedMap(RTT_DEVICES)
+        self._shown: dict[str, float | None] = {}  # device -> latency in the last payload
+        self._next_check = 0
 
     def record_rtt(self, device: str, rtt: float) -> None:
         """A round trip a phone measured (its clock-sync exchanges)."""
         self._rtt.setdefault(device, lambda: deque(maxlen=RTT_SAMPLES), 0).append(rtt)
 
     def latency(self, device: str | None) -> float | None:
-        samples = self._rtt.get(device or "", 0)
+        if not device:
+            return None
+        believed = self.estimate(device)
+        if believed is not None:
+            return round(believed, 1)
+        samples = self._rtt.get(device, 0)
         return round(statistics.median(samples), 1) if samples else None
+
+    def latency_moved(self, now: int) -> bool:
+        """True (at most every :data:`LATENCY_REFRESH_MS`) when a latency shown in the last
+        payload no longer matches the estimate: time to send the console again."""
+        if now < self._next_check:
+            return False
+        self._next_check = now + LATENCY_REFRESH_MS
+        return any(_moved(shown, self.latency(d)) for d, shown in self._shown.items())
 
     def payload(
         self,
@@ -69,6 +96,7 @@ class Console:
                 .order_by(Seat.id)
             ).all()
             self.rev += 1
+            self._shown = {s.device_id: self.latency(s.device_id) for s in seats if s.device_id}
             return {
                 "v": VERSION,
                 "rev": self.rev,
@@ -109,3 +137,9 @@ class Console:
                 "join_url": f"{self.public_url}/j",
                 "display_url": f"{self.public_url}/display",
             }
+
+
+def _moved(shown: float | None, now: float | None) -> bool:
+    if shown is None or now is None:
+        return shown != now
+    return abs(now - shown) > max(LATENCY_MOVED_MS, shown / 10)

@@ -42,6 +42,7 @@ from quiz.fair import (
     commit_window,
     estimate_press,
     opening_visible_at,
+    trusted_rtt,
 )
 from quiz.models.live import MatchLogEntry
 from quiz.server.bounded import BoundedMap
@@ -118,6 +119,13 @@ class FairBuzzing:
         held = self.turnarounds.get(device, 0)
         return held[1].fastest_ms if held is not None else None
 
+    def believed_rtt(self, device: str) -> float | None:
+        """The round trip the receipts believe for this phone (its high round trip within the
+        server's own timing), or None before its first completed exchange."""
+        sync = self.syncs.get(device)
+        est = sync.estimate if sync is not None else None
+        return None if est is None else trusted_rtt(est, self.server_rtt(device))
+
     def forget(self, sid: str) -> None:
         """A socket closed: its unreported exchanges can never complete."""
         self._answered.pop(sid, None)
@@ -130,8 +138,10 @@ class FairBuzzing:
         press_at: int | None,
         press_local: float | None,
         arrival: int,
+        lag_ms: float = 0.0,
     ) -> tuple[C.Buzz, BuzzReceipt]:
-        """The engine command for a phone's buzz, and its (pending) receipt."""
+        """The engine command for a phone's buzz, and its (pending) receipt. ``lag_ms``: the
+        server's loop lag around the arrival (``quiz/live/looplag.py``)."""
         play = state.play
         opens_at = play.opens_at if play is not None else None
         sync = self.syncs.get(device, 0)
@@ -147,6 +157,7 @@ class FairBuzzing:
             visible_from=visible,
             rtt_hint_ms=self.rtt_hints.get(device, 0),
             server_rtt_ms=self.server_rtt(device),
+            lag_ms=lag_ms,
         )
         rules = state.rules
         side = state.side_of(device)
@@ -169,7 +180,9 @@ class FairBuzzing:
             question_id=play.spec.question_id if play is not None else None,
         )
         if active:
-            command = C.Buzz(device, estimate.press_ms, estimate.uncertainty_ms)
+            command = C.Buzz(
+                device, estimate.press_ms, estimate.uncertainty_ms, estimate.contest_ms
+            )
         else:
             command = C.Buzz(device)
         return command, receipt

@@ -36,10 +36,11 @@ from quiz.live.checkpoint import Checkpointer, sqlite_file
 from quiz.live.collector import Collector
 from quiz.live.concurrency import make_lock
 from quiz.live.connections import Call, Client, Connections
-from quiz.live.console import Console
+from quiz.live.console import LATENCY_REFRESH_MS, Console
 from quiz.live.fairness import FairBuzzing
 from quiz.live.gate import CommandGate
 from quiz.live.ledger import CommandLedger
+from quiz.live.looplag import LoopProbe
 from quiz.live.matches import MatchRegistry
 from quiz.live.play import Play
 from quiz.live.playlist import PlaylistDesk
@@ -62,7 +63,7 @@ from quiz.live.service import MatchService, pick_moment
 from quiz.live.storage import DEFAULT_MIN_FREE_MB, StorageHealth
 from quiz.live.survey import SurveyDesk
 from quiz.live.takeover import Takeovers
-from quiz.live.ticker import IDLE_WAKE_S, Ticker, quiet
+from quiz.live.ticker import IDLE_WAKE_S, Ticker, quiet, racing
 from quiz.live.tournament import TournamentDesk
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,10 @@ class LiveHub:
         self.storage = StorageHealth(
             sqlite_file(str(bind.url)), min_free_mb, recovered=bind.dispose
         )
-        self.host_console = Console(sessions, self.public_url)
         self.fair = FairBuzzing()  # clock sync per contestant phone (quiz/live/fairness.py)
+        self.host_console = Console(sessions, self.public_url, self.fair.believed_rtt)
+        #: How late the loop may have stamped a buzz (quiz/live/looplag.py).
+        self.probe = LoopProbe(clock, socketio.sleep, socketio.start_background_task)
         self.takeovers = Takeovers()
         self._checkpointer: Checkpointer | None = None
         self.admin = Admin(
@@ -162,7 +165,7 @@ class LiveHub:
             console=self.emit_console,
             async_mode=async_mode,
         )
-        self.play = Play(self.matches, questions, self.fair, self.apply)
+        self.play = Play(self.matches, questions, self.fair, self.apply, self.probe.around)
         self.ticker = Ticker(socketio, self.tick)
         self.audience = AudienceDesk(  # audience play-along, prize draws
             self.matches,
@@ -279,6 +282,7 @@ class LiveHub:
     def start_ticker(self) -> None:
         if not self.ticker.start():
             return
+        self.probe.start()
         self.audience.start()
         self.survey.start()
         database = sqlite_file(str(self.sessions.kw["bind"].url))
@@ -293,6 +297,7 @@ class LiveHub:
 
     def stop(self) -> None:
         self.ticker.stop()
+        self.probe.stop()
         self.audience.stop()
         self.survey.stop()
         if self._checkpointer is not None:
@@ -327,6 +332,9 @@ class LiveHub:
             if deadline is not None:
                 wait_ms = min(wait_ms, max(deadline - now, 0), self.tick_max_ms)
         wait_ms = min(wait_ms, self.audience.tick(now), self.survey.tick(now))
+        if not racing(self.matches.services.values()) and self.host_console.latency_moved(now):
+            self.emit_console()  # the latency column follows the estimates
+        wait_ms = min(wait_ms, LATENCY_REFRESH_MS)
         is_quiet = lambda: quiet(self.matches.services.values(), now)  # noqa: E731
         if self.collector.maybe_collect(self.clock(), is_quiet):
             wait_ms = 0  # the collection took time: look at the deadlines again at once

@@ -40,11 +40,14 @@ class Play:
         questions: QuestionSource,
         fair: FairBuzzing,
         apply: Apply,
+        lag: Callable[[float], float] = lambda _at: 0.0,
     ) -> None:
         self.matches = matches
         self.questions = questions
         self.fair = fair
         self.apply = apply
+        #: How late the server's loop may have stamped an arrival (quiz/live/looplag.py).
+        self.lag = lag
 
     # --- the host --------------------------------------------------------------------------
 
@@ -114,6 +117,7 @@ class Play:
                 press_at,
                 press_local,
                 call.received_ms,
+                self.lag(call.received_ms),
             )
             events = self.apply(service, command, call.received_ms, receipt)
         return {"ok": True, "seq": service.seq, **outcome(events)}

@@ -24,6 +24,15 @@ IDLE_WAKE_S = 1.0
 QUIET_PHASES = frozenset({Phase.READY, Phase.QUESTION, Phase.TIE, Phase.RESULT, Phase.FINISHED})
 
 
+#: Phases in which a buzz must be stamped and decided without delay: no console rebuild then.
+RACING_PHASES = frozenset({Phase.COUNTDOWN, Phase.BUZZING, Phase.ARBITRATING})
+
+
+def racing(services: Iterable[MatchService]) -> bool:
+    """A buzz race is about to open or is running in some match."""
+    return any(service.engine.phase in RACING_PHASES for service in services)
+
+
 def quiet(services: Iterable[MatchService], now: int) -> bool:
     """No match clock is running against a player, nor about to."""
     for service in services:

@@ -84,14 +84,17 @@ def on_disconnect(*_reason: Any) -> dict[str, Any] | None:
 
 @socketio.on("command")
 def on_command(payload: Any = None, *_extra: Any) -> dict[str, Any]:
+    # The arrival stamp comes first: a buzz is timed by it (docs/fairness.md).
     hub = _hub()
-    return hub.handle_command(_sid(), payload, hub.clock())
+    received_ms = hub.clock()
+    return hub.handle_command(_sid(), payload, received_ms)
 
 
 @socketio.on("sync")
 def on_sync(payload: Any = None, *_extra: Any) -> dict[str, Any]:
     hub = _hub()
-    return hub.sync(_sid(), payload, hub.clock())
+    received_ms = hub.clock()
+    return hub.sync(_sid(), payload, received_ms)
 
 
 @socketio.on_error_default

@@ -198,6 +198,7 @@ def test_two_phones_behind_5_and_150_ms_the_first_press_wins(
                 r["side"],
                 r["clamp"],
                 r["clamped_by_ms"],
+                r["loop_lag_ms"],
                 r["press_server_ms"] - opens_at,
                 r["arrival_ms"] - opens_at,
                 r["rtt_ms"],
@@ -212,8 +213,22 @@ def test_two_phones_behind_5_and_150_ms_the_first_press_wins(
         host.host_command("void")
 
         # The near phone presses 40 ms first: it wins too.
-        state, _ = race("red", 40)
-        assert state["match"]["engine"]["answering"] == "red"
+        state, opens_at = race("red", 40)
+        assert state["match"]["engine"]["answering"] == "red", [
+            (
+                r["side"],
+                r["outcome"],
+                r["tie_rule"],
+                r["clamp"],
+                r["clamped_by_ms"],
+                r["loop_lag_ms"],
+                r["press_server_ms"] - opens_at,
+                r["arrival_ms"] - opens_at,
+                r["rtt_ms"],
+                r["uncertainty_ms"],
+            )
+            for r in state["match"]["fair"]["receipts"][-2:]
+        ]
         host.host_command("void")
 
         # Only the far phone presses: it is the provisional winner for the whole window.

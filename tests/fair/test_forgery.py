@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from quiz.engine import Match, MatchRules, Side, events
+from quiz.engine import Match, MatchRules, Side, TieRule, events
 from quiz.engine import commands as C
 from quiz.fair import MAX_TRUSTED_RTT_MS, Clamp, ClockSync, Turnaround, commit_window
 from quiz.live.fairness import FairBuzzing, FairMatch
@@ -124,3 +124,45 @@ def test_a_phone_that_really_answers_slowly_gains_at_most_the_cap() -> None:
     arrival = OPENS + 3_000
     _, receipt = fair.buzz(FairMatch(), match.state, "slowpoke", None, 0.0, arrival)
     assert receipt.press_server_ms >= arrival - MAX_TRUSTED_RTT_MS - 50 - 1
+
+
+@pytest.mark.parametrize("claim_ms", [-1_000, -10, 0, 40, 100, 200, 240, 260, 300, 400, 440])
+def test_a_forger_wins_no_race_whatever_it_claims(claim_ms: int) -> None:
+    """The forger presses at +450 (5 ms link), the honest phone at +250 (20 ms link). A claim
+    beyond any honest explanation (before the opening) is clamped and loses; a claim an
+    honest delay could explain (after the opening, within the hard cap of its arrival) is
+    clamped too, and where the clamp alone would order the race, the race is a tie the host
+    settles (docs/fairness.md). A claim after the honest press loses on its own."""
+    honest = Link("honest", up=20, down=20)
+    forger = Link("forger", up=5, down=5, fake_ms=495.0)
+    fair = FairBuzzing()
+    honest.sync(fair, T0)
+    forger.sync(fair, T0 + 7)
+    match = Match(MatchRules(commit_window_ms=300, tie_rule=TieRule.RANDOM))
+    match.apply(C.BindDevice(Side.RED, "honest"), T0)
+    match.apply(C.BindDevice(Side.BLUE, "forger"), T0)
+    match.apply(C.ShowQuestion("Q1"), OPENS - 5_000)
+    match.apply(C.OpenBuzzing(), OPENS)
+    assert match.state.play is not None and match.state.play.opens_at is not None
+    opens = match.state.play.opens_at
+    out: list[events.Event] = []
+    receipts = {}
+    for arrival, link, press_at, local in (
+        (opens + 250 + 20, honest, None, honest.phone.device_time(opens + 250)),
+        (opens + 455, forger, opens + claim_ms, None),
+    ):
+        command, receipt = fair.buzz(
+            FairMatch(), match.state, link.device, press_at, local, arrival
+        )
+        receipts[link.device] = receipt
+        out += match.apply(command, arrival)
+    out += match.apply(C.Tick(), opens + 5_000)
+    won = [e.device_id for e in out if isinstance(e, events.BuzzWon)]
+    ties = [e for e in out if isinstance(e, events.TieDeclared)]
+    assert "forger" not in won
+    uncertainty = max(r.uncertainty_ms for r in receipts.values())
+    if claim_ms < 0 or claim_ms >= 250 + uncertainty:
+        assert won == ["honest"]  # beyond honest explanation, or clearly later
+    else:
+        assert receipts["forger"].clamp == Clamp.TOO_EARLY.value
+        assert won == ["honest"] or (ties and ties[0].rule == TieRule.HOST.value), out

@@ -286,3 +286,43 @@ def test_receipts_are_logged_restored_after_a_restart_and_exported(
     assert [json.loads(line)["number"] for line in lines] == [1, 2]
     missing = CliRunner().invoke(receipts_command, ["999", "--database-url", url])
     assert missing.exit_code != 0 and "no buzz receipts" in missing.output
+
+
+def _latency(live: Live, side: str) -> Any:
+    console = live.host.last("console")
+    return next(s for s in console["seats"] if s["side"] == side)["latency_ms"]
+
+
+def test_console_latencies_follow_the_receipts_estimate_without_admin_changes(
+    fair_live: Live,
+) -> None:
+    """The latency column is the round trip the receipts believe, re-sent by the ticker (at
+    least every second) when it moved, and only then; never while a race may run."""
+    live = fair_live
+    sync(live, live.red, offset=0, rtt=40, n=8)
+    live.tick(1500)
+    believed = live.hub.fair.believed_rtt("red-phone-1")
+    assert believed is not None and 35 <= believed <= 45
+    assert _latency(live, "red") == round(believed, 1)
+
+    sent = len(live.host.all("console"))
+    live.tick(1500)
+    assert len(live.host.all("console")) == sent  # nothing moved: nothing sent
+
+    sync(live, live.red, offset=0, rtt=200, n=12)  # the phone's link got slow
+    live.tick(1500)
+    slow = live.hub.fair.believed_rtt("red-phone-1")
+    assert slow is not None and slow >= 150
+    assert _latency(live, "red") == round(slow, 1)
+
+    # While buzzing is open the console is not rebuilt (the loop belongs to the buzzes)...
+    open_now(live)
+    sent = len(live.host.all("console"))
+    live.hub.host_console.estimate = lambda _device: 999.0  # the estimate moves meanwhile
+    live.tick(1500)
+    assert len(live.host.all("console")) == sent
+    # ...and it catches up as soon as the race is over.
+    live.host.host("void")
+    live.tick(1500)
+    assert len(live.host.all("console")) > sent
+    assert _latency(live, "red") == 999.0
