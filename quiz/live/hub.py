@@ -26,7 +26,7 @@ from flask_socketio import SocketIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.engine import commands as C
-from quiz.live.addresses import Addresses, AddressLimits, is_loopback
+from quiz.live.addresses import Addresses, AddressLimits
 from quiz.live.admin import Admin
 from quiz.live.audience import AudienceDesk
 from quiz.live.audience_protocol import Screen
@@ -35,29 +35,24 @@ from quiz.live.broadcast import Broadcaster
 from quiz.live.checkpoint import Checkpointer, sqlite_file
 from quiz.live.collector import Collector
 from quiz.live.concurrency import make_lock
-from quiz.live.connections import Call, Client, Connections
+from quiz.live.connections import Client, Connections
 from quiz.live.console import LATENCY_REFRESH_MS, Console
 from quiz.live.fairness import FairBuzzing
 from quiz.live.gate import CommandGate
 from quiz.live.ledger import CommandLedger
 from quiz.live.looplag import LoopProbe
 from quiz.live.matches import MatchRegistry
+from quiz.live.pipeline import CommandPipeline
 from quiz.live.play import Play
 from quiz.live.playlist import PlaylistDesk
 from quiz.live.protocol import (
     Auth,
-    Command,
     ProtocolError,
-    error_ack,
     parse_auth,
-    parse_command,
     parse_sync,
-    storage_unavailable,
-    validate_args,
 )
 from quiz.live.questions import QuestionSource
 from quiz.live.rooms import NAMESPACE, room_host
-from quiz.live.routes import ROUTES
 from quiz.live.seats import SeatDoor
 from quiz.live.service import MatchService, pick_moment
 from quiz.live.storage import DEFAULT_MIN_FREE_MB, StorageHealth
@@ -68,8 +63,6 @@ from quiz.live.tournament import TournamentDesk
 
 log = logging.getLogger(__name__)
 
-#: Arguments a phone never sends: its side and device come from its seat.
-CROSS_SEAT = frozenset({"side", "device", "device_id"})
 REMOTE_HOST_REFUSAL = (
     "the host console is accepted only on the server's own machine (quiz serve --remote-host "
     "allows another one, over HTTPS)"
@@ -108,14 +101,16 @@ class LiveHub:
         self.questions = questions
         self.clock = clock
         self.async_mode = async_mode
-        self.host = HostToken(host_token, save_token)
-        self.remote_host = remote_host  # the host console may be on another machine
+        # The host console may be on another machine only if quiz serve allowed it (HTTPS).
+        self.host = HostToken(host_token, save_token, remote=remote_host)
         self.addresses = Addresses(address_limits)
         self.public_url = (public_url or "").rstrip("/")
         self.tick_max_ms = tick_max_ms
         self.resume_deadlines = resume_deadlines
         self.lock = make_lock(async_mode)
-        self.matches = MatchRegistry(sessions, questions, async_mode, self._audience_question_ids)
+        self.matches = MatchRegistry(
+            sessions, questions, async_mode, lambda e: list(self.audience.store.question_ids(e))
+        )
         self.connections = Connections(socketio, self.lock, self.matches)
         self.gate = CommandGate(async_mode, self.lock)
         self.ledger = CommandLedger(sessions)  # command ids across restarts
@@ -193,15 +188,26 @@ class LiveHub:
             event_id=lambda: int(self.event["id"]),
             source=playlist_file,
         )
-        #: The owner of each route's handler (quiz/live/routes.py).
-        self.desks: dict[type, object] = {
-            Play: self.play,
-            Admin: self.admin,
-            TournamentDesk: self.tournament,
-            AudienceDesk: self.audience,
-            SurveyDesk: self.survey,
-            PlaylistDesk: self.playlist,
-        }
+        #: Every command's way in: de-duplicated, rate limited, routed (quiz/live/pipeline.py).
+        self.pipeline = CommandPipeline(
+            connections=self.connections,
+            gate=self.gate,
+            ledger=self.ledger,
+            addresses=self.addresses,
+            storage=self.storage,
+            lock=self.lock,
+            current=lambda: self.current,
+            event=lambda: self.event,
+            storage_failed=self.emit_console,
+            desks={
+                Play: self.play,
+                Admin: self.admin,
+                TournamentDesk: self.tournament,
+                AudienceDesk: self.audience,
+                SurveyDesk: self.survey,
+                PlaylistDesk: self.playlist,
+            },
+        )
         # Full garbage collections at quiet moments only (quiz/live/collector.py).
         self.collector = Collector(gc_maintenance)
 
@@ -215,21 +221,9 @@ class LiveHub:
     def current(self) -> MatchService | None:
         return self.matches.current
 
-    @property
-    def clients(self) -> dict[str, Client]:
-        return self.connections.clients
-
     def is_host(self, token: str | None) -> bool:
         """True if ``token`` is the host token in force (constant-time)."""
         return self.host.is_host(token)
-
-    def host_allowed_from(self, address: str | None) -> bool:
-        """May the host role be used from ``address``? Only from the server's own machine,
-        unless the server was started to allow a remote console (over HTTPS)."""
-        return self.remote_host or is_loopback(address)
-
-    def _audience_question_ids(self, event_id: int) -> list[str]:
-        return list(self.audience.store.question_ids(event_id))
 
     # --- start-up and shut-down ------------------------------------------------------------
 
@@ -240,7 +234,7 @@ class LiveHub:
         self.storage.check(force=True)
         self.matches.load()
         if self.storage.ok:
-            self._prune_acks()
+            self.pipeline.prune_acks()
         # The desks first: the recovery pause below is a match change they follow (an
         # audience without its event would fail on it).
         self.tournament.load()
@@ -268,16 +262,6 @@ class LiveHub:
         except Exception as exc:
             if not self.storage.failed(exc):  # unwritable: the clock stays as logged
                 raise
-
-    def _prune_acks(self) -> None:
-        try:
-            gone = self.ledger.prune()
-        except Exception as exc:
-            if not self.storage.failed(exc):
-                raise
-        else:
-            if gone:
-                log.info("pruned %d stored command acks", gone)
 
     def start_ticker(self) -> None:
         if not self.ticker.start():
@@ -372,7 +356,7 @@ class LiveHub:
     def _admit(self, sid: str, auth: Auth, label: str, now_s: float) -> Client:
         """The client a connect becomes, by role; raises :class:`ProtocolError`."""
         if auth.role == "host":
-            if auth.address and not self.host_allowed_from(auth.address):
+            if auth.address and not self.host.allowed_from(auth.address):
                 # The token would have crossed the Wi-Fi: refused even when it is right.
                 raise ProtocolError("host_remote", REMOTE_HOST_REFUSAL)
             if not self.is_host(auth.token):
@@ -458,77 +442,9 @@ class LiveHub:
         return {"t0": msg.t0, "t1": received_ms, "t2": sent_ms}
 
     def handle_command(self, sid: str, raw: Any, received_ms: int) -> dict[str, Any]:
-        """Validate, de-duplicate and run one command; always returns an ack, never raises."""
-        client = self.connections.get(sid)
-        if client is None:
-            return error_ack("forbidden", "not connected")
-        try:
-            cmd = parse_command(raw, ROUTES)
-        except ProtocolError as exc:
-            return exc.ack()
-        gate, ledger = self.gate, self.ledger
-        with gate.lock_for(client.key):
-            try:
-                remembered = ledger.answered(client.key, cmd.id)
-            except Exception as exc:  # the stored acks cannot be read: decide nothing
-                return self._storage_error(exc, cmd)
-            if remembered is not None:
-                return remembered
-            if not gate.allow(client.key, received_ms) or not self.addresses.allow_command(
-                client.address, received_ms / 1000
-            ):
-                return error_ack("rate_limited", "too many commands; slow down")
-            if not self.storage.ok:
-                return storage_unavailable(self.storage.reason)
-            current = self.current
-            try:
-                with ledger.running(
-                    client.key,
-                    cmd.id,
-                    cmd.type,
-                    self.event.get("id"),
-                    current.seq if current else 0,
-                ) as pending:
-                    ack = self._dispatch(client, cmd, received_ms)
-                ledger.settle(pending, ack)
-            except ProtocolError as exc:
-                ack = exc.ack()
-                if exc.code == "forbidden" or (
-                    client.role == "player" and CROSS_SEAT & cmd.args.keys()
-                ):
-                    # A phone or the wall trying host commands, or a phone naming a side or
-                    # device (the seat decides those): worth a look.
-                    log.warning("%s %s from %s (%s)", exc.code, cmd.type, client.key, sid)
-            except Exception as exc:
-                # Nothing was stored, so nothing is acknowledged; a resend is decided again.
-                return self._storage_error(exc, cmd)
-            ledger.remember(client.key, cmd.id, ack)
-            return ack
-
-    def _storage_error(self, exc: Exception, cmd: Command) -> dict[str, Any]:
-        """The ack of a command that raised ``exc``: ``storage_unavailable`` (the host console
-        is told) when the storage is to blame, else ``internal`` (a server bug, logged)."""
-        if self.storage.failed(exc):
-            self.emit_console()
-            return storage_unavailable(self.storage.reason)
-        log.exception("command %s", cmd.type)
-        return error_ack("internal", "the server could not apply this command")
-
-    def _dispatch(self, client: Client, cmd: Command, received_ms: int) -> dict[str, Any]:
-        """Run ``cmd`` through its row of :data:`quiz.live.routes.ROUTES`; the ack."""
-        route = ROUTES[cmd.type]
-        if client.role not in route.roles:
-            raise ProtocolError("forbidden", f"a {client.role} may not send {cmd.type}")
-        call = Call(client, cmd, received_ms)
-        payload = call if route.model is None else validate_args(route.model, cmd.args)
-        desk = self.desks[route.desk]
-        if route.locked:
-            with self.lock:
-                extra = route.handler(desk, payload)
-        else:
-            extra = route.handler(desk, payload)
-        current = self.current
-        return {"ok": True, "seq": current.seq if current else 0, **extra}
+        """Validate, de-duplicate and run one command; always returns an ack, never raises
+        (quiz/live/pipeline.py)."""
+        return self.pipeline.handle(sid, raw, received_ms)
 
     # --- match changes -----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -139,6 +140,12 @@ def event_contestants(session: Session, event_id: int, ids: Sequence[int]) -> di
     if missing:
         raise ProtocolError("not_found", f"no contestant {missing[0]} in this event")
     return found
+
+
+def _link(tournament_id: int | None, pairing: str, session: Session, match_id: int) -> None:
+    """Link a new match to its pairing in the match's own transaction, so that a crash never
+    leaves an unlinked match."""
+    session.add(TournamentMatch(tournament_id=tournament_id, match_id=match_id, pairing=pairing))
 
 
 class TournamentDesk:
@@ -472,18 +479,11 @@ class TournamentDesk:
             assert red is not None and blue is not None
             pending = self._pending_match(pairing, red, blue)
         if pending is None:
-
-            def link(session: Session, match_id: int) -> None:
-                # In the match's own transaction: a crash never leaves an unlinked match.
-                session.add(
-                    TournamentMatch(tournament_id=self.row_id, match_id=match_id, pairing=pairing)
-                )
-
             created = self.create_match(
                 CreateMatch(
                     red=int(red), blue=int(blue), rules=self.rules, filter=self.question_filter
                 ),
-                link,
+                partial(_link, self.row_id, pairing),
             )
             pending = int(created["match_id"])
             with self.lock:

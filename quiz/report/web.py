@@ -86,7 +86,7 @@ def _cookie_valid() -> bool:
 
 def host_here() -> bool:
     """Is the request from where the host may be (the server's own machine by default)?"""
-    return bool(_hub().host_allowed_from(request.remote_addr))
+    return bool(_hub().host.allowed_from(request.remote_addr))
 
 
 def _authorised() -> bool:

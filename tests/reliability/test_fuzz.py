@@ -68,7 +68,7 @@ class Scene:
         assert service is not None
         with self.hub.sessions() as session:
             rows = session.scalar(select(func.count(MatchLogEntry.id)))
-        return (service.seq, service.engine.snapshot(), rows, sorted(self.hub.clients))
+        return (service.seq, service.engine.snapshot(), rows, sorted(self.hub.connections.clients))
 
     def queued(self) -> dict[str, int]:
         return {r: len(self.client(r).client.queue) for r in SENDERS}

@@ -29,7 +29,7 @@ def _bindings(live: Live) -> list[dict[str, Any]]:
 def _refusal(hub: LiveHub, auth: dict[str, Any]) -> str:
     with pytest.raises(ProtocolError) as info:
         hub.connect("sid-refused", {"v": 1, "role": "player", **auth})
-    assert "sid-refused" not in hub.clients
+    assert "sid-refused" not in hub.connections.clients
     return info.value.code
 
 

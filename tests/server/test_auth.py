@@ -43,7 +43,7 @@ def test_refusals_carry_a_code(hub: LiveHub, auth: object, code: str) -> None:
     with pytest.raises(ProtocolError) as info:
         hub.connect("sid-x", auth)
     assert info.value.code == code
-    assert "sid-x" not in hub.clients
+    assert "sid-x" not in hub.connections.clients
 
 
 def test_display_and_audience_need_no_secret(connect: Callable[..., TC]) -> None:
