@@ -122,7 +122,7 @@ class FairBuzzing:
     def believed_rtt(self, device: str) -> float | None:
         """The round trip the receipts believe for this phone (its high round trip within the
         server's own timing), or None before its first completed exchange."""
-        sync = self.syncs.get(device)
+        sync = self.syncs.get(device, 0)
         est = sync.estimate if sync is not None else None
         return None if est is None else trusted_rtt(est, self.server_rtt(device))
 
