@@ -30,7 +30,7 @@ from quiz.live.audience_views import count_view, question_view, you_view
 from quiz.live.protocol import ProtocolError
 
 if TYPE_CHECKING:
-    from quiz.live.hub import Client
+    from quiz.live.connections import Client
 
 
 @dataclass(frozen=True)

@@ -45,14 +45,14 @@ def test_the_host_role_is_refused_from_another_machine_even_with_the_token(app: 
     local = {"REMOTE_ADDR": "::1"}
     assert client.get(f"/host?token={TOKEN}", environ_base=local).status_code == 200
     hub = hub_of(app)
-    assert hub.host_allowed_from("127.0.0.1") and hub.host_allowed_from("127.0.0.2")
-    assert not hub.host_allowed_from("10.0.0.2") and not hub.host_allowed_from("")
+    assert hub.host.allowed_from("127.0.0.1") and hub.host.allowed_from("127.0.0.2")
+    assert not hub.host.allowed_from("10.0.0.2") and not hub.host.allowed_from("")
 
 
 def test_remote_host_allows_another_machine(make_app: Callable[..., Flask]) -> None:
     app = make_app(REMOTE_HOST=True)
     assert app.test_client().get(f"/host?token={TOKEN}", environ_base=REMOTE).status_code == 200
-    assert hub_of(app).host_allowed_from("192.168.1.50")
+    assert hub_of(app).host.allowed_from("192.168.1.50")
 
 
 def test_a_report_opened_with_the_token_drops_it_from_the_address(
