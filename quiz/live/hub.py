@@ -180,7 +180,7 @@ class LiveHub:
             socketio=socketio,
             async_mode=async_mode,
             clock=clock,
-            phone=self.audience.phone,
+            phone=self.audience.phones.phone,
             show=lambda: self.audience.audience_screen(Screen(screen="survey")),
             source=survey_file,
         )
