@@ -642,10 +642,12 @@
     var nodes = region.hasAttribute("data-fit") ? [region] : $all("[data-fit]", region);
     nodes.forEach(function (node) {
       if (!node.offsetParent) return;
-      var ratio = parseFloat(node.style.fontSize) / (parseFloat(node.getAttribute("data-fit")) * vmin);
+      var max = parseFloat(node.getAttribute("data-fit")) * vmin;
+      var ratio = parseFloat(node.style.fontSize) / max;
       if (!fits(node)) {
         out.fits = false;
-        ratio *= Math.sqrt(Math.min(node.clientHeight / node.scrollHeight, node.clientWidth / node.scrollWidth));
+        var overH = node.clientHeight / node.scrollHeight;
+        ratio *= Math.sqrt(Math.min(overH, node.clientWidth / node.scrollWidth));
       }
       out.ratio = Math.min(out.ratio, ratio);
       var range = document.createRange();
@@ -693,7 +695,10 @@
         : worst - 1;
     }
     var now = measure();
-    if (rows.filter(function (r) { return !r.fixed; }).length < 2) return;
+    var regions = rows.filter(function (r) {
+      return !r.fixed;
+    });
+    if (regions.length < 2) return;
     var best = { score: score(now), heights: null };
     if (best.score >= 0.995) return; // every region at its largest size already
     [true, false].forEach(function (keep) {
@@ -723,9 +728,9 @@
     now.forEach(function (f, i) {
       total += f.height;
       if (f.fixed) heights[i] = f.height;
-      else if (keep && f.ratio >= 0.995) heights[i] = Math.max(rows[i].min || 0, f.height - f.spare);
-      else if (f.ratio >= 0.995) need[i] = f.height - f.spare;
-      else need[i] = f.height / Math.pow(Math.max(f.ratio, 0.05), 2);
+      else if (f.ratio < 0.995) need[i] = f.height / Math.pow(Math.max(f.ratio, 0.05), 2);
+      else if (keep) heights[i] = Math.max(rows[i].min || 0, f.height - f.spare);
+      else need[i] = f.height - f.spare;
     });
     // Shared in proportion to need; a region under its floor gets the floor and leaves the
     // sharing, and the others share again.
