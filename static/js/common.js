@@ -631,6 +631,150 @@
     });
   }
 
+  /* How far below its largest size the text of a region is: the smallest size/max of its
+   * visible [data-fit] nodes (1: all at their largest). A node that overflows even at the
+   * size it ended with counts as smaller still, by the square root of its overflow (wrapped
+   * text needs height in proportion to the square of its size). Also the height the region
+   * could give away (its nodes' spare height, per row of nodes) and whether all of it fits. */
+  function regionFit(region, vmin) {
+    var out = { ratio: 1, spare: Infinity, fits: true, height: region.offsetHeight };
+    var rows = {};
+    var nodes = region.hasAttribute("data-fit") ? [region] : $all("[data-fit]", region);
+    nodes.forEach(function (node) {
+      if (!node.offsetParent) return;
+      var max = parseFloat(node.getAttribute("data-fit")) * vmin;
+      var ratio = parseFloat(node.style.fontSize) / max;
+      if (!fits(node)) {
+        out.fits = false;
+        var overH = node.clientHeight / node.scrollHeight;
+        ratio *= Math.sqrt(Math.min(overH, node.clientWidth / node.scrollWidth));
+      }
+      out.ratio = Math.min(out.ratio, ratio);
+      var range = document.createRange();
+      range.selectNodeContents(node);
+      out.spare = Math.min(out.spare, node.clientHeight - range.getBoundingClientRect().height);
+      rows[Math.round(node.getBoundingClientRect().top)] = true;
+    });
+    out.spare = out.spare === Infinity ? 0 : Math.max(0, out.spare) * Object.keys(rows).length;
+    return out;
+  }
+
+  /* Share a grid's height among the text regions in its rows, so that a long question's
+   * options do not end at the smallest size (or overflow) while its prompt keeps three times
+   * theirs. `rows` lists the grid's rows in order, one element each: {el, fixed} keeps the
+   * row's height, {el, min} is a text region given at least `min` px. Call it after fitAll
+   * with the grid's own rows (style.gridTemplateRows unset). First a region at its largest
+   * size keeps it and gives away only its spare height, the smaller ones sharing the rest so
+   * that each ends at the same fraction of its largest size; if some region still ends below
+   * SHARE_ALIKE of its largest, all regions share alike. Leftover height goes to the first
+   * region. Height grows with the square of the text size only roughly (padding, gaps), so a
+   * few rounds correct the estimate; the grid's own rows stay unless a round does clearly
+   * better (by 5% of the largest size), so the smallest text never gets smaller than with
+   * the grid's own rows. */
+  function shareRows(grid, rows) {
+    var vmin = Math.min(window.innerWidth, window.innerHeight) / 100;
+    function measure() {
+      return rows.map(function (r) {
+        return r.fixed ? { height: r.el.offsetHeight, fixed: true } : regionFit(r.el, vmin);
+      });
+    }
+    function score(fitsOf) {
+      var regions = fitsOf.filter(function (f) {
+        return !f.fixed;
+      });
+      var worst = Math.min.apply(
+        null,
+        regions.map(function (f) {
+          return f.ratio;
+        }),
+      );
+      return regions.every(function (f) {
+        return f.fits;
+      })
+        ? worst
+        : worst - 1;
+    }
+    var now = measure();
+    var regions = rows.filter(function (r) {
+      return !r.fixed;
+    });
+    if (regions.length < 2) return;
+    var best = { score: score(now), heights: null };
+    if (best.score >= 0.995) return; // every region at its largest size already
+    [true, false].forEach(function (keep) {
+      if (!keep && best.score >= SHARE_ALIKE) return;
+      for (var round = 0; round < 3; round++) {
+        var heights = planRows(now, rows, keep);
+        setRows(grid, heights);
+        fitAll(grid);
+        now = measure();
+        var s = score(now);
+        // Leaving the grid's own rows must be worth it: a clear gain for the smallest text.
+        if (s > best.score + (best.heights ? 0.005 : 0.05)) best = { score: s, heights: heights };
+      }
+    });
+    setRows(grid, best.heights);
+    fitAll(grid);
+  }
+
+  var SHARE_ALIKE = 0.75;
+
+  /* One round of shareRows: the rows' next heights (px) from what they measure now; `keep`:
+   * a region at its largest size keeps it. */
+  function planRows(now, rows, keep) {
+    var total = 0;
+    var heights = [];
+    var need = {}; // the growing regions: their height at their largest size (square law)
+    now.forEach(function (f, i) {
+      total += f.height;
+      if (f.fixed) heights[i] = f.height;
+      else if (f.ratio < 0.995) need[i] = f.height / Math.pow(Math.max(f.ratio, 0.05), 2);
+      else if (keep) heights[i] = Math.max(rows[i].min || 0, f.height - f.spare);
+      else need[i] = f.height - f.spare;
+    });
+    // Shared in proportion to need; a region under its floor gets the floor and leaves the
+    // sharing, and the others share again.
+    for (var again = true; again; ) {
+      again = false;
+      var free = total;
+      var wanted = 0;
+      heights.forEach(function (h, i) {
+        if (h != null && !(i in need)) free -= h;
+      });
+      Object.keys(need).forEach(function (i) {
+        wanted += need[i];
+      });
+      var scale = Math.min(1, Math.max(0, free) / Math.max(wanted, 1));
+      Object.keys(need).forEach(function (i) {
+        heights[i] = need[i] * scale;
+        if (rows[i].min && heights[i] < rows[i].min) {
+          heights[i] = rows[i].min;
+          delete need[i];
+          again = true;
+        }
+      });
+    }
+    var used = heights.reduce(function (a, b) {
+      return a + b;
+    }, 0);
+    var first = rows.findIndex(function (r) {
+      return !r.fixed;
+    });
+    heights[first] += Math.max(0, total - used);
+    return heights;
+  }
+
+  /* Rows in proportion to `heights` (px), or the grid's own rows for null. */
+  function setRows(grid, heights) {
+    grid.style.gridTemplateRows = heights
+      ? heights
+          .map(function (h) {
+            return "minmax(0, " + Math.max(0.01, h).toFixed(2) + "fr)";
+          })
+          .join(" ")
+      : "";
+  }
+
   /* ----------------------------------------------------------------- sound synthesiser */
 
   /* Every sound is made here with oscillators: no audio files, nothing fetched. Browsers
@@ -845,6 +989,7 @@
     secondsLeft: secondsLeft,
     fitText: fitText,
     fitAll: fitAll,
+    shareRows: shareRows,
     sound: sound,
     momentSound: momentSound,
     flash: flash,

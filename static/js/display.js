@@ -179,6 +179,27 @@
     setText($("#q-explain-text"), explain);
   }
 
+  /* Fit all text, then share the centre's height among the prompt, the options and the
+   * explanation by what their text needs: fixed shares left a long question's options at the
+   * smallest size, overflowing, beside a prompt three times their size. The countdown ring
+   * spans the meta and prompt rows, so the prompt's row keeps room for it. */
+  function fitStage() {
+    var centre = $("#centre");
+    centre.style.gridTemplateRows = "";
+    Q.fitAll(stage);
+    if (!centre.offsetParent || $("#q-prompt").classList.contains("is-placeholder")) return;
+    var meta = $("#q-meta");
+    var timer = $("#timer");
+    var gap = parseFloat(window.getComputedStyle(centre).rowGap) || 0;
+    var rows = [
+      { el: meta, fixed: true },
+      { el: $("#q-prompt"), min: timer.hidden ? 0 : timer.offsetHeight - meta.offsetHeight - gap },
+    ];
+    if (!centre.classList.contains("no-options")) rows.push({ el: $("#q-options") });
+    if (centre.classList.contains("has-explain")) rows.push({ el: $("#q-explain") });
+    Q.shareRows(centre, rows);
+  }
+
   function renderAttract(state) {
     var page = Q.page;
     var ev = (state && state.event) || page.event || {};
@@ -218,7 +239,7 @@
       $("#status-band").className = "band band-bottom" + (st.tone ? " tone-" + st.tone : "");
     }
     tickTimer();
-    Q.fitAll(stage);
+    fitStage();
     if (tour) fitTour();
     playMoment(m);
   }
@@ -607,14 +628,14 @@
   window.addEventListener("resize", function () {
     if (resizeTimer) window.clearTimeout(resizeTimer);
     resizeTimer = window.setTimeout(function () {
-      Q.fitAll(stage);
+      fitStage();
       if (!$("#tour").hidden) fitTour(true);
       tickTimer();
     }, 80);
   });
   if (document.fonts && document.fonts.ready) {
     document.fonts.ready.then(function () {
-      Q.fitAll(stage);
+      fitStage();
     });
   }
   window.setInterval(tickTimer, 100);
@@ -1063,6 +1084,6 @@
   // Before the first state the wall already shows the attract screen (title, QR).
   renderAttract(null);
   $("#attract").hidden = false;
-  Q.fitAll(stage);
+  fitStage();
   Q.connect({ role: "display" });
 })();
