@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 ACK_MEMORY = 256
 #: Senders remembered in memory; the least recently active go first (they are read back from
 #: the table if they come back).
-MAX_SENDERS = 20_000
+MAX_SENDERS = 4096  # as many as the gate keeps locks and buckets for
 #: How long a stored ack is kept: longer than any event day; pruned at start-up.
 RETENTION_HOURS = 72
 
