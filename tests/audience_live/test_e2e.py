@@ -133,7 +133,12 @@ def test_a_match_with_fifty_audience_phones(
         better = sum(1 for t in totals if t > totals[i])
         assert you["score"]["correct"] == you["score"]["points"] == totals[i]
         assert you["score"]["rank"] == better + 1 and you["score"]["of"] == PHONES
-    board = display.wait_for(lambda s: s["leaderboard"]["phones"] == PHONES, "audience_screen")
+    # The LED moves on only when the host says so (docs/audience.md): the host shows the board.
+    assert host.command("audience_screen", screen="leaderboard")["ok"]
+    board = display.wait_for(
+        lambda s: s["screen"] == "leaderboard" and s["leaderboard"]["phones"] == PHONES,
+        "audience_screen",
+    )
     rows = display.last("audience_screen")["leaderboard"]["rows"]
     assert board["leaderboard"]["phones"] == PHONES
     assert len(rows) == 10 and all(r["points"] == 3 and r["rank"] == 1 for r in rows)
