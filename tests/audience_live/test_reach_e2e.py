@@ -130,7 +130,7 @@ def test_reach_and_awareness_equal_what_was_sent(
     assert reach.answered == ANSWERING
     assert reach.stayed == ANSWERING - LEAVING + WATCHING
     assert reach.peak == ANSWERING + WATCHING
-    assert reach.surveyed is None  # no survey table in this database
+    assert reach.surveyed == 0  # the survey was never started: no phone took it
     assert sum(n for _at, n in reach.joins) == ANSWERING + WATCHING
     assert data.audience is not None
     assert data.audience.answers.total == sum(len(s) for s in sent)
