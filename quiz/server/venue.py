@@ -32,13 +32,17 @@ def venue_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--remote-host",
             is_flag=True,
-            help="Allow the host console on another machine (HTTPS only). Default: the host "
+            help="允许其他电脑上的主持人控制台（仅HTTPS） / allow the host console on another "
+            "machine "
+            "(HTTPS only). Default: the host "
             "role is accepted only from this machine.",
         ),
         click.option(
             "--self-signed",
             is_flag=True,
-            help="Serve HTTPS with a certificate made once in the data folder; its SHA-256 "
+            help="自动生成自签名证书 / serve HTTPS with a certificate made once in the data "
+            "folder; its "
+            "SHA-256 "
             "fingerprint is printed to compare in the host's browser.",
         ),
         click.option(
@@ -46,35 +50,38 @@ def venue_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(1, 100_000),
             default=_DEFAULTS.phones_per_minute,
             show_default=True,
-            help="New audience phones (device ids) per address per minute.",
+            help="每个地址每分钟的新观众手机数 / new audience phones (device ids) per address per "
+            "minute.",
         ),
         click.option(
             "--per-ip-phones-max",
             type=click.IntRange(1, 100_000),
             default=_DEFAULTS.phones_max,
             show_default=True,
-            help="Audience phones per address in all (hard cap).",
+            help="每个地址的观众手机总数上限 / audience phones per address in all (hard cap).",
         ),
         click.option(
             "--per-ip-sockets",
             type=click.IntRange(1, 100_000),
             default=_DEFAULTS.sockets,
             show_default=True,
-            help="Connections open at once per address.",
+            help="每个地址同时的连接数 / connections open at once per address.",
         ),
         click.option(
             "--per-ip-commands",
             type=click.IntRange(1, 1_000_000),
             default=_DEFAULTS.commands_burst,
             show_default=True,
-            help="Commands per address in a burst (refilled at half of it per second).",
+            help="每个地址的指令突发上限 / commands per address in a burst (refilled at half of "
+            "it per "
+            "second).",
         ),
         click.option(
             "--draw-entries-per-ip",
             type=click.IntRange(1, 100_000),
             default=_DEFAULTS.draw_entries,
             show_default=True,
-            help="Phones of one address counted in a prize draw.",
+            help="抽奖时每个地址计入的手机数 / phones of one address counted in a prize draw.",
         ),
     ]
     for option in reversed(options):

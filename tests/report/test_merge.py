@@ -118,7 +118,7 @@ def test_two_databases_merge_into_one_report(
         assert f'<section id="{section}"' in page
     assert "<script" not in page and "东城站" in page and "西城站" in page
     sheets = load_workbook(book).sheetnames
-    assert sheets == ["Venues", "Reach", "Awareness", "Categories"]
+    assert sheets == ["Venues", "Reach", "Awareness", "Categories", "Satisfaction"]
     reach_rows = list(load_workbook(book)["Reach"].values)
     assert reach_rows[-1][0] == "Totals" and reach_rows[-1][1] == merged.reach.joined
 

@@ -54,7 +54,7 @@ def test_templates_hold_nothing_the_policy_refuses() -> None:
 
     root = Path(__file__).resolve().parents[2] / "templates"
     for path in sorted(root.glob("*.html")):
-        if path.name == "report.html":
+        if path.name.startswith("report"):  # report.html and the parts it includes
             continue
         html = path.read_text(encoding="utf-8")
         for tag in re.findall(r"<script\b[^>]*>", html):
