@@ -30,6 +30,8 @@ def test_a_new_nickname_shows_on_the_led_only_after_approval(
     judge_by_red(live, ["B"])
     fastest = live.display.last("audience_round")["result"]["fastest"]
     assert fastest[0]["name"] == generated  # pending names never reach the LED
+    # The LED moves on only when the host says so (docs/audience.md): the host shows the board.
+    assert live.host.command("audience_screen", screen="leaderboard")["ok"]
     assert live.display.last("audience_screen")["leaderboard"]["rows"][0]["name"] == generated
 
     member = pending[0]["member"]
