@@ -298,7 +298,7 @@ class LiveHub:
     def tick(self) -> float:
         """Expire due deadlines and let the audience desk send its counts and close timed
         rounds; returns seconds to sleep."""
-        if self.storage.check():
+        if self.storage.news():
             self.emit_console()
         now = self.clock()
         wait_ms = IDLE_WAKE_S * 1000

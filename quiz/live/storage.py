@@ -75,6 +75,7 @@ class StorageHealth:
         self._space_at = -SPACE_EVERY_S
         self._full_at: int | None = None  # free bytes when a write last found the disk full
         self._probe_at = -PROBE_EVERY_S
+        self._told: str | None = None  # the verdict the last news() reported
 
     @property
     def ok(self) -> bool:
@@ -108,6 +109,15 @@ class StorageHealth:
         if before is not None and reason is None and self.recovered is not None:
             self.recovered()
         return self.reason != before
+
+    def news(self) -> bool:
+        """Look again (as :meth:`check`); True if the verdict differs from the one the last
+        call saw, whoever changed it since: a ``/healthz`` request checks too, and so do failed
+        writes and the checkpoint thread. The ticker calls this to refresh the host console."""
+        self.check()
+        changed = self.reason != self._told
+        self._told = self.reason
+        return changed
 
     def failed(self, exc: BaseException) -> bool:
         """A write raised ``exc``; True (and the verdict set) if the storage is to blame."""

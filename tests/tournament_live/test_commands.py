@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 
-from tests.server.conftest import TC
-from tests.tournament_live.conftest import Desk
+from quiz.app import hub_of
+from tests.server.conftest import TC, TOKEN
+from tests.tournament_live.conftest import STEP_MS, Desk
 
 
 def test_a_knockout_with_byes_and_a_third_place_match_is_played_to_the_end(desk: Desk) -> None:
@@ -127,20 +129,30 @@ def test_a_correction_resets_what_depended_on_it_and_undo_puts_it_back(desk: Des
     assert desk.console()["undo"]["last"] == {"action": "correct", "match": "R2M1", "reset": []}
 
 
-def test_a_host_correction_stands_until_the_match_itself_changes(desk: Desk) -> None:
+def test_a_host_correction_stands_until_the_match_itself_changes(
+    desk: Desk, make_app: Callable[..., Flask], app: Flask
+) -> None:
     ids = desk.contestants("甲队", "乙队")
     desk.ok("create_tournament", format="round_robin", entrants=ids)
     started = desk.play_next("red")
     desk.ok("correct_result", pairing="R1M1", winner="red", games=[3, 0], violations=[0, 2])
-    # A contestant phone joining the finished match changes the match (its device is bound)
-    # but not its result: the correction stands.
-    seq = desk.host.last()["seq"]
-    desk.connect("player", seat=started["seats"]["red"], device="late-phone-1")
-    assert desk.host.last()["seq"] > seq
+    # A finished match takes no new phone (its seat codes are refused), so nothing reaches it.
+    late = desk.connect("player", seat=started["seats"]["red"], device="late-phone-1")
+    assert not late.connected
     assert desk.pairing("R1M1")["result"]["violations"] == [0, 2]
+    # A restart replays the finished match from its log; what the engine gives again is what the
+    # correction replaced, not a change of the match, so the correction stands.
+    hub_of(app).stop()
+    new = make_app()
+    display = TC(new, {"v": 1, "role": "display", "device": "wall-device-2"})
+    [pairing] = [m for m in display.last()["tournament"]["matches"] if m["id"] == "R1M1"]
+    assert pairing["result"]["violations"] == [0, 2]
     # Reopening the match does change its result: the pairing is unplayed again.
-    desk.match("undo")
-    assert desk.pairing("R1M1")["result"] is None
+    host = TC(new, {"v": 1, "role": "host", "token": TOKEN, "device": "host-device-2"})
+    desk.clock.advance(STEP_MS)
+    assert host.host("undo")["ok"]
+    [pairing] = [m for m in display.last()["tournament"]["matches"] if m["id"] == "R1M1"]
+    assert pairing["result"] is None
 
 
 def test_round_robin_standings_follow_the_tie_rule(desk: Desk) -> None:
