@@ -125,14 +125,17 @@ class Broadcaster:
 
     def _seated_state(self, client: Client) -> dict[str, Any]:
         """The state of a contestant phone whose match is not the one on: no match (not the
-        previous match's result), its side and name, ``waiting`` for the start."""
+        previous match's result), its side and name, ``waiting`` for the start, or the
+        ``result`` of its own match when that match finished."""
         you = {
             "side": client.side,
             "seat": client.seat,
             "match_id": client.match_id,
             "name": client.name,
-            "waiting": True,
+            "waiting": client.result is None,
         }
+        if client.result is not None:
+            you["result"] = client.result
         return {**self._audience_state(), "role": "player", "seq": 0, "match": None, "you": you}
 
     def send_to(self, client: Client) -> None:

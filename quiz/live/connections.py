@@ -37,6 +37,9 @@ class Client:
     address: str = ""
     # A contestant's name (its seat's side), shown on its phone before its match starts.
     name: str = ""
+    # A phone back on the seat of its match after that match finished (and left memory): the
+    # result its finished screen shows ({"winner", "games", "names"}); it acts no more.
+    result: dict[str, Any] | None = None
     # The rooms this process put the socket in. Kept here because the Socket.IO manager only
     # knows the rooms of sockets connected to this process (quiz/live/cluster.py).
     rooms: list[str] = field(default_factory=list)

@@ -9,14 +9,16 @@ Codes cannot be guessed at leisure: after a few wrong codes a transport connecti
 address are locked out with a back-off that doubles (``quiz.server.bounded.Lockout``). The
 lockout is checked before the database is asked and outside the hub's lock, so a locked-out
 guess costs a dictionary lookup. A seat is valid only while its match is pending or live; a
-finished or aborted match's seats are refused. Refusals are logged once per kind and episode
-(``quiz.server.limits.LogThrottle``).
+finished or aborted match's seats are refused, except that the phone a finished match's seat is
+bound to may come back to it (a reload after the end) to see its result, without acting.
+Refusals are logged once per kind and episode (``quiz.server.limits.LogThrottle``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -101,7 +103,9 @@ class SeatDoor:
             raise refusal
         side = Side(client.side or "")
         service = self.matches.services.get(client.match_id or -1)
-        if service is not None and service.engine.state.side_of(auth.device) is not side:
+        if client.result is not None or service is None:
+            return client  # a finished match's phone is shown its result, never bound again
+        if service.engine.state.side_of(auth.device) is not side:
             self.apply(service, C.BindDevice(side, auth.device), self.clock(), None)
         return client
 
@@ -117,9 +121,13 @@ class SeatDoor:
         self.lookups += 1
         with self.lock, self.sessions.begin() as session:
             seat = session.scalars(select(Seat).where(Seat.code == code)).first()
-            if seat is None or seat.revoked or seat.match.status not in SEATED_STATUSES:
+            finished = seat is not None and not seat.revoked and seat.match.status == "finished"
+            result = _own_result(seat, auth.device) if finished and seat is not None else None
+            if result is not None:
+                pass  # its own phone, back after the end: it sees the result and acts no more
+            elif seat is None or seat.revoked or seat.match.status not in SEATED_STATUSES:
                 raise ProtocolError("unknown_seat", "this seat code is not valid (any more)")
-            if seat.device_id is not None and seat.device_id != auth.device:
+            elif seat.device_id is not None and seat.device_id != auth.device:
                 # Never two buzzers for one side, never a silent swap: the host decides.
                 refusal, asked = self._ask_takeover(seat, auth.device)
             else:
@@ -133,6 +141,7 @@ class SeatDoor:
                 match_id=seat.match_id,
                 side=seat.side,
                 name=(seat.match.red if seat.side == "red" else seat.match.blue).name,
+                result=result,
             )
         return client, refusal, asked
 
@@ -147,3 +156,16 @@ class SeatDoor:
             "one: retry in a few seconds"
         )
         return ProtocolError("takeover_pending", message), new
+
+
+def _own_result(seat: Seat, device: str) -> dict[str, Any] | None:
+    """The result of the finished match of ``seat`` for the phone bound to it, else None (a
+    finished match's seat admits no other phone)."""
+    outcome = seat.match.outcome
+    if seat.device_id != device or not outcome:
+        return None
+    return {
+        "winner": outcome.get("winner"),
+        "games": outcome.get("games") or {"red": 0, "blue": 0},
+        "names": {"red": seat.match.red.name, "blue": seat.match.blue.name},
+    }

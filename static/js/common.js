@@ -265,6 +265,13 @@
     }
     socket = window.io({
       path: page.socketio_path || "/socket.io",
+      // WebSocket first, long-polling only if it fails: no upgrade in flight. The client
+      // closes its transport when the server refuses the connect (a wrong seat code, a bad
+      // token); closing it in the middle of a polling-to-WebSocket upgrade broke the socket
+      // ("Invalid frame header", then 400s) on about half of the refusals. One request per
+      // phone instead of three also lightens a join storm.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
       auth: function (cb) {
         var auth = { v: 1, role: options.role, device: deviceId(), lang: lang };
         var extra = options.auth ? options.auth() : {};
@@ -328,9 +335,8 @@
     return socket;
   }
 
-  /* Connect again with fresh auth (a new token, a forgotten seat). A socket the server
-   * refused still has its transport open: it asks again over it, instead of tearing the
-   * transport down in the middle of its upgrade (the browser logs that as an error). */
+  /* Connect again with fresh auth (a new token, a forgotten seat). A refused socket's
+   * transport was closed by the client library; connect() opens a new one. */
   function reconnect() {
     if (!socket) return;
     if (socket.connected) socket.disconnect();
@@ -414,15 +420,18 @@
     var m = (state && state.match) || null;
     var eng = (m && m.engine) || {};
     var rules = (m && m.rules) || {};
-    var phase = m ? m.phase || eng.phase || "ready" : "attract";
+    // A contestant phone back on the seat of its finished match: no match, its result (§3).
+    var result = (!m && state && state.you && state.you.result) || null;
+    var phase = m ? m.phase || eng.phase || "ready" : result ? "finished" : "attract";
     // Games won per side: `score` in the engine snapshot (its `games` is the list of games).
     var games = eng.score && typeof eng.score === "object" ? eng.score : {};
+    if (result) games = result.games || {};
     var sides = {};
     SIDES.forEach(function (s) {
       var side = (m && m.sides && m.sides[s]) || {};
       sides[s] = {
         key: s,
-        name: side.name || "",
+        name: side.name || (result && result.names && result.names[s]) || "",
         // null when the server does not say (then the host console asks its seat list).
         online: typeof side.online === "boolean" ? side.online : null,
         games: num(games[s], 0),
@@ -453,7 +462,7 @@
     var attempts = Array.isArray(eng.attempts) ? eng.attempts : [];
     var lastAttempt = attempts.length ? attempts[attempts.length - 1] : null;
     var outcome = eng.outcome || null;
-    var winner = (outcome && outcome.winner) || eng.match_winner || null;
+    var winner = (outcome && outcome.winner) || eng.match_winner || (result && result.winner) || null;
     var gamesToWin = num(rules.games_to_win, num(eng.games_to_win, 3));
     var matchPoint = sideList(eng.match_point);
     if (!eng.match_point && phase !== "finished") {
@@ -500,6 +509,7 @@
       voidReason: eng.void_reason || null,
       lastAttempt: lastAttempt,
       outcome: outcome,
+      result: result,
       winner: winner,
       matchPoint: matchPoint,
       deadline: deadline,

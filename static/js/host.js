@@ -1040,7 +1040,9 @@
       " · " + audRule(d.eligibility),
       el("span", { class: "ha-draw-state" + (d.winners ? " is-drawn" : ""), text: " " + t(d.winners ? "host.aud.drawn" : "host.aud.undrawn") }),
     ]);
-    var parts = [head, el("div", { class: "ha-commit", text: t("display.aud.commitment", { hash: d.commitment }) })];
+    // The hash is a code, not words: in <code>, like seat codes.
+    var commit = el("div", { class: "ha-commit" }, [t("display.aud.commitment") + " ", el("code", { text: d.commitment })]);
+    var parts = [head, commit];
     if (!d.winners) {
       var input = el("input", { type: "text", maxlength: "64", placeholder: t("host.aud.public_input"), "data-testid": "public-input-" + d.draw });
       parts.push(

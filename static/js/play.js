@@ -308,7 +308,7 @@
       prizes.map(function (p) {
         return Q.el("li", { class: "p-prize-item" }, [
           Q.el("span", { class: "p-prize-name", text: p.prize }),
-          Q.el("span", { class: "p-prize-code", "data-testid": "claim-code", text: p.code }),
+          Q.el("code", { class: "p-prize-code", "data-testid": "claim-code", text: p.code }),
         ]);
       }),
     );
@@ -585,7 +585,9 @@
   function contestantLine(m, side) {
     var mine = m.answering === side;
     var out = m.eligible.indexOf(side) < 0;
-    if (!m.match || (m.you && m.you.waiting)) return { text: t("play.waiting_start"), tone: "muted" };
+    if ((!m.match && !m.result) || (m.you && m.you.waiting)) {
+      return { text: t("play.waiting_start"), tone: "muted" };
+    }
     if (m.paused) return { text: t("play.paused"), tone: "muted" };
     switch (m.phase) {
       case "attract":
@@ -623,7 +625,11 @@
       }
       case "finished":
         if (m.winner === side) return { text: t("play.you_won"), tone: "ok" };
-        if (m.winner) return { text: t("play.you_lost"), tone: "muted" };
+        if (m.winner) {
+          // The other side's phone names the winner: the result, not just "over".
+          var won = { side: Q.sideName(m.winner), name: m.sides[m.winner].name };
+          return { text: t("play.you_lost", won), tone: "muted" };
+        }
         return { text: t("play.match_over"), tone: "muted" };
       default:
         return { text: "", tone: "" };
@@ -756,7 +762,7 @@
       text = t("play.seconds_left", { n: secs });
     }
     var audience = !(m.you && m.you.side);
-    if (!audience && m.phase === "finished" && m.match) {
+    if (!audience && m.phase === "finished" && (m.match || m.result)) {
       // The finished screen: the final score under who won.
       text = t("play.final_score", { red: m.sides.red.games, blue: m.sides.blue.games });
     }

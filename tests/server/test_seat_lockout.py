@@ -1,5 +1,6 @@
 """The seat door's lockout at the hub: locked-out guesses never reach the database, and only
-pending or live matches' seats admit a phone."""
+pending or live matches' seats admit a phone (a finished match's own phone comes back to see
+its result, and acts no more)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,29 @@ def test_locked_out_guesses_never_reach_the_database(hub: LiveHub) -> None:
     assert hub.seats.lookups == 4  # one query per checked guess, none once locked out
 
 
-def test_a_finished_match_seat_is_refused(connect: Callable[..., TC], hub: LiveHub) -> None:
+def test_a_finished_match_seat_admits_only_its_own_phone_to_see_the_result(
+    connect: Callable[..., TC], hub: LiveHub
+) -> None:
     live: Live = start_match(connect, hub, hub.clock)  # type: ignore[arg-type]
     assert live.host.host("end_match", reason="forfeit", winner="blue")["ok"]
     assert hub.matches.services[live.match_id].status == "finished"
-    # Even the phone that held the seat: the match is over, its buzzer is no longer a seat.
-    auth = {"v": 1, "role": "player", "device": "red-phone-1", "seat": live.codes["red"]}
+    log_before = hub.matches.services[live.match_id].engine.state
+    # Any other phone: the match is over, its seat is no longer a way in.
+    stranger = {"v": 1, "role": "player", "device": "late-phone-9", "seat": live.codes["red"]}
     with pytest.raises(ProtocolError) as refused:
-        hub.connect("late-red", auth)
+        hub.connect("late-9", stranger)
     assert refused.value.code == "unknown_seat"
+    # The phone that held the seat, reloaded: it sees its result and can no longer act.
+    phone = connect("player", seat=live.codes["red"], device="red-phone-1")
+    assert phone.connected
+    assert phone.last()["match"]["phase"] == "finished"
+    assert phone.command("buzz")["error"]["code"] == "no_match"
+    assert hub.matches.services[live.match_id].engine.state == log_before
+    # Once the next match has started, it still gets its own result (not 等待比赛开始).
+    people = [live.host.command("add_contestant", name=n)["contestant_id"] for n in ("丙", "丁")]
+    made = live.host.command("create_match", red=people[0], blue=people[1])
+    assert live.host.command("start_match", match_id=made["match_id"])["ok"]
+    again = connect("player", seat=live.codes["red"], device="red-phone-1")
+    you = again.last()["you"]
+    assert again.last()["match"] is None and you["waiting"] is False
+    assert you["result"]["winner"] == "blue" and set(you["result"]["names"]) == {"red", "blue"}

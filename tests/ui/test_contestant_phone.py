@@ -130,13 +130,32 @@ def test_seated_phone_multiple_choice_and_finish(
     score = host.wait_latest(lambda s: s["match"]["phase"] == "finished")["match"]["engine"][
         "score"
     ]
-    for phone, line in ((red, "play.you_won"), (blue, "play.you_lost")):
-        _wait_text(phone, "#status", _text(phone, line))
+    # The losing side's phone names the winner.
+    lost = _text(blue, "play.you_lost", side=_text(blue, "side.red"), name="王红")
+    assert lost == "红方王红获胜，感谢参与"
+    for phone, line in ((red, _text(red, "play.you_won")), (blue, lost)):
+        _wait_text(phone, "#status", line)
         assert not phone.is_visible("#buzz")
         assert phone.inner_text("#sub") == _text(phone, "play.final_score", **score)
     save_shot(red, shots_dir, "phone-finished-390x844")
     blue.reload()
-    _wait_text(blue, "#status", _text(blue, "play.you_lost"))
+    _wait_text(blue, "#status", lost)
     assert not blue.is_visible("#buzz")
+
+    # The next match starts: a reload still shows this phone's own result (not 等待比赛开始,
+    # not the new match), and its seat stays refused to any other phone.
+    others = [host.command("add_contestant", name=n)["contestant_id"] for n in ("赵一", "钱二")]
+    made = host.command("create_match", red=others[0], blue=others[1])
+    assert made["ok"] and host.command("start_match", match_id=made["match_id"])["ok"]
+    for phone, line in ((red, _text(red, "play.you_won")), (blue, lost)):
+        phone.reload()
+        _wait_text(phone, "#status", line)
+        assert phone.inner_text("#sub") == _text(phone, "play.final_score", **score)
+        assert not phone.is_visible("#buzz")
+    save_shot(blue, shots_dir, "phone-finished-reloaded-next-match-390x844")
+    stranger = page("stranger", browser.new_context(**PHONE))
+    stranger.goto(f"{ui_server.url}/play?seat={codes['blue']}")
+    stranger.wait_for_function("() => document.body.dataset.role === 'audience'")
+    assert lost not in stranger.inner_text("body")
     host.disconnect()
     assert errors == [], errors

@@ -42,6 +42,8 @@ ALLOWED_WORDS = {"vs", "ms", "Space", "Enter", "Esc", "QR", "LED", "Wi", "Fi", "
 ALLOWED_WORDS |= {"CSV", "JSON", "csv", "xlsx", "Excel", "English"}
 # Words Chinese uses as they are (the bank's prompts say 下载App).
 ALLOWED_WORDS |= {"App", "APP"}
+# The report's print hint (按 Ctrl+P … 另存为 PDF) and its method note (95% Wilson区间).
+ALLOWED_WORDS |= {"Ctrl", "PDF", "Wilson"}
 
 # The visible text of a page, leaving out what is code by nature: seat and claim codes,
 # addresses, question codes, keyboard keys.
@@ -271,6 +273,11 @@ def play_the_day(day: Rehearsal, workdir: Path) -> None:
         wait_phase(page, "question")
     assert answer_hidden(display) and answer_hidden(red) and answer_hidden(audience[0])
     assert display.locator(".opt.is-answer").count() == 0
+    # The audience answers along (有奖问答): what makes their phones eligible for the draw.
+    for phone in audience:
+        phone.tap("#options button[data-letter]:not([disabled])")
+    for phone in audience:
+        wait_text(phone, "#verdict", t(phone, "play.aud.waiting_result"))
     blue.tap("#buzz")
     host.wait_for_selector("#h-log .h-log-early")
     day.check("violation")
