@@ -174,6 +174,8 @@ def qr_join() -> Response:
 @bp.get("/qr/seat/<code>.svg")
 def qr_seat(code: str) -> Response:
     code = code.strip().upper()
-    if not SEAT_CODE_RE.match(code):
+    # Only seats in force: a made-up code costs an indexed lookup, never a QR drawing (and
+    # the LRU cache of real codes is not flushed by a stream of invented ones).
+    if not SEAT_CODE_RE.match(code) or not _hub().matches.seat_in_force(code):
         abort(404)
     return svg_qr(f"{base_url()}/s/{code}")

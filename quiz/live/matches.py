@@ -185,6 +185,15 @@ class MatchRegistry:
             codes = self._seats[match_id] = {s.side: s.code for s in seats}
             return codes
 
+    def seat_in_force(self, code: str) -> bool:
+        """Whether ``code`` is a seat a phone may take now (not revoked, its match pending or
+        live): the seat QR codes are made for these only, so made-up codes cost no drawing."""
+        with self.sessions() as session:
+            seat = session.scalars(
+                select(Seat).where(Seat.code == code, Seat.revoked.is_(False))
+            ).first()
+            return seat is not None and seat.match.status in ("pending", "live")
+
     def forget_seats(self, match_id: int) -> None:
         """The match's seat codes changed: read them again next time."""
         self._seats.pop(match_id, None)

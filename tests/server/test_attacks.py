@@ -9,13 +9,16 @@ seconds and hundreds of megabytes, not milliseconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
 from flask import Flask
 
+from quiz.live.hub import LiveHub
 from quiz.testing.attacks import Probe, deflate_bomb, push_until_closed, ws_frame, ws_open
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, Peer
+from tests.server.conftest import TC, start_match
 
 #: The WebSocket message cap is the 64 KiB transport limit; a refused attack may cost the
 #: server a few buffers of that size, never the attack's size.
@@ -84,8 +87,20 @@ def test_ordinary_messages_still_pass(live_server: LiveServer, deflate: bool) ->
         sock.close()
 
 
+def _issued_seat(server: LiveServer, sio_peer: Callable[..., Peer]) -> str:
+    """A seat code in force on ``server`` (a match created by its host)."""
+    host = sio_peer(server, "host", token=server.token)
+    people = [host.command("add_contestant", name=n)["contestant_id"] for n in ("甲", "乙")]
+    made = host.command("create_match", red=people[0], blue=people[1])
+    assert made["ok"], made
+    console = host.wait_for(
+        lambda c: any(s["match_id"] == made["match_id"] for s in c["seats"]), "console"
+    )
+    return str(next(s["code"] for s in console["seats"] if s["match_id"] == made["match_id"]))
+
+
 def test_the_any_text_qr_code_is_gone_and_the_real_ones_are_cached(
-    live_server: LiveServer,
+    live_server: LiveServer, sio_peer: Callable[..., Peer]
 ) -> None:
     cjk = "码" * 512  # 1.3 s of CPU per request when the route existed
     probe = Probe(live_server.url, live_server.proc.pid).start()
@@ -100,19 +115,22 @@ def test_the_any_text_qr_code_is_gone_and_the_real_ones_are_cached(
         probe.stop()
     assert codes == [404] * 4 and elapsed < 1
     assert probe.failures == 0 and max(probe.latencies_ms) < HEALTHZ_MAX_MS
-    for path in ("/qr/join.svg", "/qr/seat/K7QX2.svg"):
+    for path in ("/qr/join.svg", f"/qr/seat/{_issued_seat(live_server, sio_peer)}.svg"):
         response = requests.get(live_server.url + path, timeout=10)
         assert response.status_code == 200 and "<svg" in response.text
         assert response.headers["Content-Type"].startswith("image/svg+xml")
+    # A made-up code is refused before anything is drawn.
+    assert requests.get(f"{live_server.url}/qr/seat/ABCDEFGH.svg", timeout=10).status_code == 404
 
 
-def test_qr_codes_are_made_once(app: Flask) -> None:
+def test_qr_codes_are_made_once(app: Flask, connect: Callable[..., TC], hub: LiveHub) -> None:
     """The second request for the same QR code is served from the cache, not re-encoded."""
     from quiz.views import qr_svg_bytes
 
+    live = start_match(connect, hub, hub.clock)  # type: ignore[arg-type]
     client = app.test_client()
     qr_svg_bytes.cache_clear()
-    for path in ("/qr/join.svg", "/qr/seat/K7QX2.svg"):
+    for path in ("/qr/join.svg", f"/qr/seat/{live.codes['red']}.svg"):
         first = client.get(path).get_data()
         misses = qr_svg_bytes.cache_info().misses
         assert client.get(path).get_data() == first

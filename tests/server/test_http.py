@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from tests.server.conftest import TC, TOKEN
+from quiz.live.hub import LiveHub
+from tests.server.conftest import TC, TOKEN, start_match
 
 
 def test_healthz(app: Flask) -> None:
@@ -46,15 +47,18 @@ def test_short_links_redirect(app: Flask) -> None:
     assert client.get("/s/ab2cd").headers["Location"].endswith("/play?seat=AB2CD")
 
 
-def test_qr_codes_are_local_svg(app: Flask) -> None:
+def test_qr_codes_are_local_svg(app: Flask, connect: Callable[..., TC], hub: LiveHub) -> None:
+    live = start_match(connect, hub, hub.clock)  # type: ignore[arg-type]
     client = app.test_client()
-    for path in ("/qr/join.svg", "/qr/seat/AB2CD.svg"):
+    for path in ("/qr/join.svg", f"/qr/seat/{live.codes['red']}.svg"):
         response = client.get(path)
         assert response.status_code == 200 and response.mimetype == "image/svg+xml", path
         svg = response.get_data(as_text=True)
         assert "<svg" in svg and "<path" in svg
         assert not re.search(r"""(href)=["']https?://""", svg)
     assert client.get("/qr/seat/nope.svg").status_code == 404
+    # Well-formed but never issued: no drawing for made-up codes.
+    assert client.get("/qr/seat/ABCDEFGH.svg").status_code == 404
 
 
 def test_public_url_wins_for_join_links(make_app: Callable[..., Flask]) -> None:
