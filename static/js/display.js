@@ -806,11 +806,7 @@
       : t("display.aud.rule_event", { n: d.eligibility.min_correct });
     setText($("#aud-draw-meta"), t("display.aud.eligible", { n: d.eligible_count }) + " · " + rule);
     var commitment = (d.commitment.match(/.{1,8}/g) || []).join(" ");
-    // The hash is a code, not words: in <code> after its label.
-    var commitBox = $("#aud-commit");
-    commitBox.textContent = "";
-    commitBox.appendChild(document.createTextNode(t("display.aud.commitment") + " "));
-    commitBox.appendChild(el("code", { text: commitment }));
+    setText($("#aud-commit"), t("display.aud.commitment") + " " + commitment);
     if (!d.drawn) {
       aud.undrawn[d.id] = true;
       audStopRoll();

@@ -46,11 +46,11 @@ ALLOWED_WORDS |= {"App", "APP"}
 ALLOWED_WORDS |= {"Ctrl", "PDF", "Wilson"}
 
 # The visible text of a page, leaving out what is code by nature: seat and claim codes,
-# addresses, question codes, keyboard keys.
+# addresses, question codes, keyboard keys, the draw's commitment hash on the LED.
 VISIBLE_TEXT_JS = """
 () => {
   const skip = "script,style,code,kbd,[hidden],.h-seat-url,.h-seat-code,#h-q-meta,#join-url,"
-    + "#attract-url,.h-conn,title";
+    + "#attract-url,.h-conn,#aud-commit,title";
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
