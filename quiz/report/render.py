@@ -54,6 +54,20 @@ def _environment() -> Environment:
     return env
 
 
+def uses_own_environment(name: str) -> bool:
+    """Whether template ``name`` is rendered by the report's environment (its own filters),
+    not by the Flask app's."""
+    return name.startswith("report")  # report.html, report_merged.html and their parts
+
+
+def compile_templates() -> None:
+    """Compile the report templates now (``quiz serve`` calls it before serving), so that the
+    first report does not hold the event loop while Jinja compiles them."""
+    env = _environment()
+    for name in env.list_templates(filter_func=uses_own_environment):
+        env.get_template(name)
+
+
 def category_chart(categories: tuple[CategoryRate, ...], lang: str) -> Markup:
     def t(key: str) -> str:
         return i18n.translate(key, lang)

@@ -192,6 +192,14 @@ def serve(
     from quiz.server.deflate import install as share_deflate
 
     share_deflate()  # one compression per broadcast (gevent and threading)
+    # Every page's template compiled now, not by its first request: the report's takes tens of
+    # milliseconds, a stall of every phone at the moment the organiser first opens it.
+    from quiz.report.render import compile_templates, uses_own_environment
+
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        if not uses_own_environment(name):
+            app.jinja_env.get_template(name)
+    compile_templates()
     from quiz.live.collector import collect_and_freeze
 
     # Start-up's objects (app, bank, ORM mappings) live as long as the server: out of the
