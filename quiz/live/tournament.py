@@ -34,12 +34,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from quiz import records
 from quiz.engine import Match, MatchRules, Phase, Side, Termination
 from quiz.live.concurrency import make_lock
+from quiz.live.ledger import provide
 from quiz.live.matches import MatchRegistry
 from quiz.live.protocol import CreateMatch, MatchRef, ProtocolError
 from quiz.live.questions import validate_filter
 from quiz.live.service import MatchService
 from quiz.live.tournament_view import result_dict, tournament_view
-from quiz.models.live import Contestant, utcnow
+from quiz.models.live import Contestant, Seat, utcnow
 from quiz.models.live import Match as MatchRow
 from quiz.models.tournament import Tournament as TournamentRow
 from quiz.models.tournament import TournamentMatch
@@ -144,8 +145,11 @@ def event_contestants(session: Session, event_id: int, ids: Sequence[int]) -> di
 
 def _link(tournament_id: int | None, pairing: str, session: Session, match_id: int) -> None:
     """Link a new match to its pairing in the match's own transaction, so that a crash never
-    leaves an unlinked match."""
+    leaves an unlinked match. The ack stored with that transaction is already the whole one
+    (pairing and seat codes): a resend after a crash right after it gets the same answer."""
     session.add(TournamentMatch(tournament_id=tournament_id, match_id=match_id, pairing=pairing))
+    seats = session.scalars(select(Seat).where(Seat.match_id == match_id, Seat.revoked.is_(False)))
+    provide(pairing=pairing, seats={s.side: s.code for s in seats})
 
 
 class TournamentDesk:
@@ -489,6 +493,10 @@ class TournamentDesk:
             with self.lock:
                 self.links[pending] = Link(pairing, red, blue)
                 self._refresh()
+        else:
+            # Its first write is the start: the stored ack must be the whole one already.
+            seats = dict(self.matches.seat_codes(pending))
+            provide(match_id=pending, pairing=pairing, seats=seats)
         self.start_match(MatchRef(match_id=pending))
         codes = self.matches.seat_codes(pending)
         return {"match_id": pending, "pairing": pairing, "seats": dict(codes)}

@@ -12,6 +12,7 @@ from flask import Flask
 
 from quiz.app import hub_of
 from quiz.live.clock import ManualClock
+from quiz.live.ledger import CommandLedger
 from quiz.live.tournament import TournamentDesk, load_tournament
 from quiz.models.tournament import Tournament as TournamentRow
 from tests.server.conftest import TC, TOKEN
@@ -115,3 +116,41 @@ def test_a_saved_state_that_does_not_restore_is_left_alone(
     assert ack["ok"] and ack["tournament_id"] != created["tournament_id"]
     with hub.sessions() as session:
         assert session.get(TournamentRow, created["tournament_id"]).state == broken
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["new match", "pending match reused"])
+def test_start_next_match_resent_after_a_crash_between_its_writes_gets_the_whole_ack(
+    desk: Desk,
+    make_app: Callable[..., Flask],
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    reuse: bool,
+) -> None:
+    """``start_next_match`` writes twice (the match and its link, then the start). A crash
+    between the two must not leave a stored ack without the pairing and the seat codes."""
+    ids = desk.contestants("甲队", "乙队")
+    desk.ok("create_tournament", format="round_robin", entrants=ids)
+    if reuse:
+
+        def refused(*_args: Any) -> None:
+            raise RuntimeError("killed between the writes")
+
+        # The first attempt creates the match and dies before starting it: a pending match
+        # for the pairing, reused by the next attempt (whose first write is then the start).
+        monkeypatch.setattr(desk.hub.tournament, "start_match", refused)
+        assert not desk.admin("start_next_match")["ok"]
+        monkeypatch.undo()
+    payload = {"id": "next-after-crash", "type": "start_next_match"}
+    real_settle = CommandLedger.settle
+    monkeypatch.setattr(CommandLedger, "settle", lambda *_args: None)  # the process dies here
+    desk.clock.advance(STEP_MS)
+    first = desk.host.send(payload)
+    monkeypatch.setattr(CommandLedger, "settle", real_settle)
+    assert first["ok"] and sorted(first["seats"]) == ["blue", "red"]
+
+    new = restart(make_app, app)
+    host = TC(new, {"v": 1, "role": "host", "token": TOKEN, "device": "host-device-1"})
+    again = host.send(payload)
+    assert {k: again.get(k) for k in ("match_id", "pairing", "seats")} == {
+        k: first[k] for k in ("match_id", "pairing", "seats")
+    }
