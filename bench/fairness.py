@@ -741,13 +741,25 @@ def run_all(
         return lanes
 
 
+def browser_lane() -> str:
+    """The real-browser lane (bench/fairness_browser.py), run after the emulated lanes so
+    that it has the machine to itself; a failure is reported in the document."""
+    try:
+        from bench import fairness_browser
+
+        return fairness_browser.run()
+    except Exception as exc:
+        return f"Real browsers: the lane failed ({type(exc).__name__}: {str(exc)[:300]})."
+
+
 def run() -> Section:
     started = time.monotonic()
     before = os.getloadavg()[0]
     lanes = run_all()
     elapsed = time.monotonic() - started
-    text = body(lanes, elapsed, (before, os.getloadavg()[0]))
-    write_doc(text, elapsed)
+    after = os.getloadavg()[0]
+    text = body(lanes, elapsed, (before, after)) + "\n\n" + browser_lane()
+    write_doc(text, time.monotonic() - started)
     return Section("Fair buzzing (see docs/fairness.md)", text)
 
 
@@ -820,6 +832,14 @@ then one compensation-off lane per pair; six lanes at a time, each with its own 
 serve` process, and its proxies and phones in a process of its own, at a slightly raised
 scheduling priority (the machine is shared). Arrival order also feels the harness: a press
 the harness sends late arrives late (the send lag is given above).
+
+Then, alone on the machine, the *real browsers* lane (`bench/fairness_browser.py`): the real
+contestant page in Chromium (Playwright, Debian's `/usr/bin/chromium`), each phone through its
+own proxy as above (the symmetric 5/5 pair and the asymmetric 5/150 pair), `fair.js` doing
+the phone's side. A `pointerdown` is dispatched in each page at a scripted instant of the
+machine's clock; ground truth is the earlier dispatch as the pages stamped it. Wrong decisions
+are counted apart from ties, and a race is played again (and counted as such) when a page
+dispatched late or a proxy's own loop delivered late: a starved harness, not the server.
 """
 
 RULES = """\

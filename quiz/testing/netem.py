@@ -47,6 +47,9 @@ class LinkStats:
     chunks: int = 0
     bytes: int = 0
     delays_ms: list[float] = field(default_factory=list)  # scheduled, last 10 000 chunks
+    # (loop time, ms) of chunks written later than scheduled by more than 1 ms: the proxy's
+    # own loop was late (a starved test harness, not the network it emulates). Last 10 000.
+    late: list[tuple[float, float]] = field(default_factory=list)
 
 
 class NetemProxy:
@@ -101,6 +104,14 @@ class NetemProxy:
                 await asyncio.wait_for(self._server.wait_closed(), 2)
             self._server = None
 
+    def late_since(self, since: float) -> float:
+        """The most (ms) a chunk of either direction was written late since loop time
+        ``since``: how much of a race's delay was the proxy's own, not the emulated link's."""
+        return max(
+            (ms for stats in self.stats.values() for at, ms in stats.late if at >= since),
+            default=0.0,
+        )
+
     def _delay(self, link: Link) -> float:
         if link.jitter_ms == 0:
             return link.delay_ms
@@ -148,6 +159,11 @@ class NetemProxy:
                 wait = release - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                late_ms = (loop.time() - release) * 1000
+                if late_ms > 1:
+                    stats.late.append((loop.time(), late_ms))
+                    if len(stats.late) > 10_000:
+                        del stats.late[:5_000]
                 if not data:
                     if writer.can_write_eof():
                         writer.write_eof()

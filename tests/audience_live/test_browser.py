@@ -17,12 +17,10 @@ from tests.conftest import ROOT, LiveServer, Peer, connect_peer, start_server, s
 from tests.ui.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    DISPLAY_SIZES,
     PHONE,
     TIMEOUT_MS,
-    overflow_problems,
+    Wall,
     save_shot,
-    settle,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -57,31 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
-
-
-class Wall:
-    """The LED page, checked for overflow and photographed at every wall size."""
-
-    def __init__(self, page: Any, shots: Path) -> None:
-        self.page = page
-        self.shots = shots
-        self.problems: dict[str, list[dict[str, Any]]] = {}
-
-    def capture(self, label: str) -> None:
-        for width, height in DISPLAY_SIZES:
-            self.page.set_viewport_size({"width": width, "height": height})
-            settle(self.page)
-            found = overflow_problems(self.page)
-            if found:
-                self.problems[f"{label} {width}x{height}"] = found
-            save_shot(self.page, self.shots, f"display-{label}-{width}x{height}")
-        self.page.set_viewport_size({"width": 1920, "height": 1080})
-        settle(self.page)
-
-    def showing(self, view: str, timeout: int = TIMEOUT_MS) -> None:
-        self.page.wait_for_function(
-            "v => document.body.dataset.audience === v", arg=view, timeout=timeout
-        )
 
 
 def peers(server: LiveServer) -> tuple[Peer, Peer, list[Peer], list[Peer]]:

@@ -143,6 +143,32 @@ def save_shot(page: Any, shots_dir: Path, name: str) -> Path:
     return path
 
 
+class Wall:
+    """The LED page, checked for overflow and photographed at every wall size."""
+
+    def __init__(self, page: Any, shots_dir: Path) -> None:
+        self.page = page
+        self.shots_dir = shots_dir
+        self.problems: dict[str, list[dict[str, Any]]] = {}
+
+    def capture(self, label: str) -> None:
+        for width, height in DISPLAY_SIZES:
+            self.page.set_viewport_size({"width": width, "height": height})
+            settle(self.page)
+            found = overflow_problems(self.page)
+            if found:
+                self.problems[f"{label} {width}x{height}"] = found
+            save_shot(self.page, self.shots_dir, f"display-{label}-{width}x{height}")
+        self.page.set_viewport_size({"width": 1920, "height": 1080})
+        settle(self.page)
+
+    def showing(self, view: str, timeout: int = TIMEOUT_MS) -> None:
+        """Wait for the wall's audience view ``view`` (body ``data-audience``)."""
+        self.page.wait_for_function(
+            "v => document.body.dataset.audience === v", arg=view, timeout=timeout
+        )
+
+
 @dataclass
 class SeatedMatch:
     """A match made over the host's socket: the host peer, the match id, the seat codes."""

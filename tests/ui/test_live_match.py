@@ -13,12 +13,9 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.ui.conftest import (
-    DISPLAY_SIZES,
     PHONE,
     TIMEOUT_MS,
-    overflow_problems,
-    save_shot,
-    settle,
+    Wall,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -30,25 +27,6 @@ def wait_phase(page: Any, phase: str, timeout: int = TIMEOUT_MS) -> None:
 
 def text_of(page: Any, selector: str) -> str:
     return str(page.locator(selector).inner_text()).strip()
-
-
-class Wall:
-    """The display page, photographed and checked at every wall size."""
-
-    def __init__(self, page: Any, shots_dir: Path) -> None:
-        self.page = page
-        self.shots_dir = shots_dir
-        self.problems: dict[str, list[dict[str, Any]]] = {}
-
-    def capture(self, label: str) -> None:
-        for width, height in DISPLAY_SIZES:
-            self.page.set_viewport_size({"width": width, "height": height})
-            settle(self.page)
-            found = overflow_problems(self.page)
-            if found:
-                self.problems[f"{label} {width}x{height}"] = found
-            save_shot(self.page, self.shots_dir, f"display-{label}-{width}x{height}")
-        self.page.set_viewport_size({"width": 1920, "height": 1080})
 
 
 def test_full_match_through_the_pages(browser: Any, ui_server: LiveServer, shots_dir: Path):
