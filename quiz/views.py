@@ -132,12 +132,15 @@ def seat_link(code: str) -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     """Liveness, and whether the server can store what it is told (``ok: false`` with
-    ``storage.reason`` when it cannot: docs/protocol.md §13)."""
-    storage = _hub().storage
+    ``storage.reason`` when it cannot: docs/protocol.md §13); ``loop_lag``: how late the
+    event loop woke its probe over the last few seconds (a stamped buzz may be as late)."""
+    hub = _hub()
+    storage = hub.storage
     storage.check()
     return jsonify(
         ok=storage.ok,
         storage=storage.view(),
+        loop_lag=hub.probe.lag.summary(),
         v=VERSION,
         version=__version__,
         async_mode=current_app.config["SOCKETIO_ASYNC_MODE"],

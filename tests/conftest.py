@@ -258,6 +258,13 @@ def connect_peer(
         client.on(name, lambda data, _n=name: peer.record(_n, data))
     # Every other event too (audience_round, audience_you, notice...), under its own name.
     client.on("*", lambda event, data=None: peer.record(event, data))
+    # Each connection and disconnection, as how many audience rounds had arrived by then: what
+    # arrives after a reconnect is then told apart from what was already there.
+    for name in ("connect", "disconnect"):
+        client.on(
+            name,
+            lambda *_args, _n=name: peer.record(_n, len(peer.received.get("audience_round", []))),
+        )
     client.connect(
         url,
         auth={"v": 1, "role": role, "device": device, **auth},

@@ -11,6 +11,7 @@ still count the question by its version.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,13 @@ RULES = {
     "rebound": "direct",
     "games_to_win": 2,
 }
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def expected(code: str, seed: str = SEED) -> tuple[list[str], list[str], str]:
@@ -95,6 +103,7 @@ def test_everyone_sees_the_same_shuffled_letters_and_only_the_host_the_code(
         audience_round = check_same_letters(cast, audience, q)
         if number == 1:
             # kill -9 and restart: the same question in the same order on every screen.
+            connects = len(audience.all("connect"))
             restored = crash(cast, live_server_factory, "question").restored
             again = restored["match"]["question"]
             assert (again["id"], again["options"], again["answer"]) == (
@@ -102,9 +111,14 @@ def test_everyone_sees_the_same_shuffled_letters_and_only_the_host_the_code(
                 q["options"],
                 q["answer"],
             )
-            # The audience phone reconnects by itself and is sent the round again.
-            before = audience_round
-            audience.wait_latest(lambda r, old=before: r is not old, "audience_round", timeout=20)
+            # The audience phone reconnects by itself and is sent the round again (only a round
+            # received after its disconnection counts: one just before the kill does not).
+            _wait(lambda n=connects: len(audience.all("connect")) > n, 20, "audience reconnected")
+            _wait(
+                lambda: len(audience.all("audience_round")) > audience.all("disconnect")[-1],
+                20,
+                "the round sent again",
+            )
             audience_round = check_same_letters(cast, audience, again)
             if restored["match"]["paused"]:
                 cast.do("resume")

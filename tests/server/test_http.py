@@ -18,6 +18,12 @@ def test_healthz(app: Flask) -> None:
     assert isinstance(body["now"], int)
 
 
+def test_healthz_reports_the_loop_lag_the_probe_saw(app: Flask, hub: LiveHub) -> None:
+    hub.probe.lag.woke(1_000.0, 1_080.0)  # a wake-up 80 ms late: a stalled event loop
+    lag = app.test_client().get("/healthz").get_json()["loop_lag"]
+    assert lag["count"] >= 1 and lag["max"] == 80.0
+
+
 def test_pages_render_with_the_documented_context(app: Flask) -> None:
     client = app.test_client()
     for path in ("/", "/host", "/display", "/play"):
