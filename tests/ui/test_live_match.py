@@ -143,12 +143,16 @@ def test_full_match_through_the_pages(browser: Any, ui_server: LiveServer, shots
     display.wait_for_function("() => document.getElementById('score-blue').textContent === '1'")
 
     # --- undo and pause from the keyboard -------------------------------------------------
+    # A key whose button is disabled (its command in flight, or the host's own state not yet
+    # arrived) is dropped on purpose: no double actions. So each key waits for its button.
     host.keyboard.press("u")
     display.wait_for_function("() => document.getElementById('score-blue').textContent === '0'")
+    host.wait_for_selector("[data-testid=btn-correct]:not([disabled])")
     host.keyboard.press("y")
     display.wait_for_function("() => document.getElementById('score-blue').textContent === '1'")
 
     # --- a void asked for and declined changes nothing ------------------------------------
+    host.wait_for_selector("[data-testid=btn-next]:not([disabled])")
     host.keyboard.press("ArrowRight")
     wait_phase(display, "question")
     host.keyboard.press("v")
