@@ -42,8 +42,7 @@ CHROMIUM = "/usr/bin/chromium"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 # Press #buzz at a true (epoch) instant, as a finger would: a pointerdown whose timeStamp is
-# that instant; the page keeps the true time of the press (the same script as the browser test
-# of tests/fair).
+# that instant; the page keeps the true time of the press (tests/fair/test_browser.py too).
 PRESS_JS = """
 (at) => {
   window.__pressed = null;

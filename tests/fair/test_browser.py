@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bench.fairness_browser import PRESS_JS
 from quiz.fair import ClockSync
 from quiz.testing.netem import Link, ProxyThread
 from tests.conftest import ROOT, LiveServer, Peer
@@ -101,23 +102,6 @@ WATCH_JS = """
   }).observe(buzz, {attributes: true, attributeFilter: ['class']});
   new MutationObserver(() => window.__seen.status.push(status.textContent))
     .observe(status, {childList: true, characterData: true, subtree: true});
-}
-"""
-
-# Press #buzz at a true (epoch) instant: a pointerdown whose timeStamp is that instant, as a
-# finger would produce; returns the true time of the press.
-PRESS_JS = """
-(at) => {
-  window.__pressed = null;
-  const target = at - performance.timeOrigin;
-  const fire = () => {
-    while (performance.now() < target) {}
-    const ev = new PointerEvent('pointerdown', {bubbles: true, cancelable: true,
-                                                pointerType: 'touch', isPrimary: true});
-    document.querySelector('#buzz').dispatchEvent(ev);
-    window.__pressed = performance.timeOrigin + ev.timeStamp;
-  };
-  setTimeout(fire, Math.max(0, target - performance.now() - 15));
 }
 """
 
